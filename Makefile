@@ -1,0 +1,43 @@
+# Two commands set everything up (see README.md):
+#   make book   build the HTML site into _build/html (creates .venv on first use)
+#   make test   run the unit tests and re-execute every chapter with nbval
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Quiet TensorFlow's start-up lines and draw figures off-screen.
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: install book test unit notebooks bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# --all re-reads every page, so a chapter that failed before fails again even when
+# nothing changed; executions that succeeded are reused from the jupyter-cache.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W --keep-going --all
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m mdn_utils.bench
+
+clean:
+	rm -rf _build

@@ -1,0 +1,79 @@
+"""Network outputs to TensorFlow Probability mixtures.
+
+An MDN head emits, per input, K mixture logits z_k, K means mu_k and K log-sigmas
+s_k (each ``[batch, K]``). With pi = softmax(z) and sigma_k = exp(s_k),
+
+    p(y | x) = sum_k pi_k N(y | mu_k, sigma_k).                      (Bishop 1994, eq. 22)
+
+Two equivalent TFP forms are built here:
+
+* ``mixture_distribution``: ``tfd.MixtureSameFamily(tfd.Categorical, tfd.Normal)``, which
+  has ``log_prob``, ``cdf``, ``mean`` and ``sample`` (for densities and losses).
+* ``ancestral_sample``: the explicit generative story, as the original
+  ``tf.contrib.distributions`` code wrote it: draw a one-hot component indicator from
+  ``tfd.OneHotCategorical``, draw one value from every ``tfd.Normal``, and keep the
+  selected one.
+"""
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from . import checks
+
+tfd = tfp.distributions
+
+
+def check_mixture_params(mixture_logits, means, log_sigmas, dtype=None):
+    """Validate the three ``[batch, K]`` parameter arrays and return them as tensors.
+
+    Raises ``TypeError``/``ValueError`` naming the argument when an array is not real,
+    not of rank 2, has K < 1, holds NaN or inf, or when the shapes disagree.
+    """
+    named = {"mixture_logits": mixture_logits, "means": means, "log_sigmas": log_sigmas}
+    if dtype is None:
+        dtypes = {np.asarray(v).dtype for v in named.values() if hasattr(v, "dtype")}
+        dtype = tf.float64 if np.dtype("float64") in dtypes else tf.float32
+    tensors = {}
+    for name, value in named.items():
+        array = checks.finite_array(name, value, ndim=2,
+                                    dtype=tf.as_dtype(dtype).as_numpy_dtype)
+        if array.shape[1] < 1:
+            raise ValueError(f"{name} must have K >= 1 components, got shape {array.shape}")
+        tensors[name] = tf.convert_to_tensor(array)
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"mixture_logits, means and log_sigmas must have the same "
+                         f"shape [batch, K], got {shapes}")
+    return tensors["mixture_logits"], tensors["means"], tensors["log_sigmas"]
+
+
+def mixture_from_tensors(mixture_logits, means, log_sigmas):
+    """``MixtureSameFamily`` from tensors that are already checked (used in graphs)."""
+    return tfd.MixtureSameFamily(
+        mixture_distribution=tfd.Categorical(logits=mixture_logits),
+        components_distribution=tfd.Normal(loc=means, scale=tf.exp(log_sigmas)))
+
+
+def mixture_distribution(mixture_logits, means, log_sigmas):
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(s_k)), batch shape ``[batch]``."""
+    return mixture_from_tensors(*check_mixture_params(mixture_logits, means, log_sigmas))
+
+
+def ancestral_sample(mixture_logits, means, log_sigmas, num_samples: int = 1, seed: int = 0):
+    """Draw ``[num_samples, batch]`` values of y by ancestral sampling.
+
+    one_hot ~ OneHotCategorical(logits = z)      shape [n, batch, K]
+    draws   ~ Normal(mu, exp(s))                 shape [n, batch, K]
+    y       = sum_k one_hot_k * draws_k          (the draw of the selected component)
+    """
+    logits, mu, log_sigma = check_mixture_params(mixture_logits, means, log_sigmas)
+    num_samples = checks.positive_int("num_samples", num_samples)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    stateless_seed = tf.constant([seed % 2**31, 0], tf.int32)
+    selector_seed, normal_seed = tfp.random.split_seed(stateless_seed, n=2)
+    one_hot = tfd.OneHotCategorical(logits=logits, dtype=logits.dtype).sample(
+        num_samples, seed=selector_seed)
+    draws = tfd.Normal(loc=mu, scale=tf.exp(log_sigma)).sample(num_samples, seed=normal_seed)
+    return tf.reduce_sum(one_hot * draws, axis=-1)

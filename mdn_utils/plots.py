@@ -1,0 +1,187 @@
+"""Figures for the book: data, loss curve, density heatmap, mixture parameters, the PDF
+slice at one x, and the temperature animation as a looping GIF.
+
+Every function returns its matplotlib ``Figure`` (and draws nothing global), so they run
+without a display. The GIF frames are rendered off-screen with the Agg canvas.
+"""
+from __future__ import annotations
+
+import os
+
+import imageio.v3 as iio
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from . import checks
+from .data import conditional_density, get_dataset
+from .model import predict_params
+from .sampling import sample_with_temperature
+
+DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
+SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
+
+
+def component_densities(mixture_logits, means, log_sigmas, y_grid):
+    """pi_k N(y | mu_k, sigma_k) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
+    logits = np.asarray(mixture_logits, np.float64)
+    log_weights = logits - logits.max(-1, keepdims=True)
+    log_weights -= np.log(np.exp(log_weights).sum(-1, keepdims=True))
+    y = np.asarray(y_grid, np.float64)[None, :, None]
+    mu = np.asarray(means, np.float64)[:, None, :]
+    log_sigma = np.asarray(log_sigmas, np.float64)[:, None, :]
+    log_normal = -log_sigma - 0.5 * np.log(2 * np.pi) - 0.5 * ((y - mu) * np.exp(-log_sigma)) ** 2
+    return np.exp(log_weights[:, None, :] + log_normal)
+
+
+def _axes(ax, figsize=(7, 4.5)):
+    if ax is None:
+        fig, ax = plt.subplots(figsize=figsize)
+    return ax.figure, ax
+
+
+def _range(name, value):
+    low, high = checks.finite_array(name, value, ndim=1)
+    if not (len((low, high)) == 2 and high > low):
+        raise ValueError(f"{name} must be (low, high) with high > low, got {value!r}")
+    return float(low), float(high)
+
+
+def plot_data(x, y, samples=None, ax=None, title="Data"):
+    """Scatter of (x, y); ``samples=(x_s, y_s)`` overlays model samples in red."""
+    x, y = checks.column("x", x), checks.column("y", y)
+    checks.same_length(x=x, y=y)
+    fig, ax = _axes(ax)
+    ax.scatter(x, y, label="data", **DATA_STYLE)
+    if samples is not None:
+        xs, ys = checks.column("samples[0]", samples[0]), checks.column("samples[1]", samples[1])
+        checks.same_length(samples_x=xs, samples_y=ys)
+        ax.scatter(xs, ys, label="model samples", **SAMPLE_STYLE)
+        ax.legend(markerscale=6, loc="upper left")
+    ax.set(xlabel="x", ylabel="y", title=title)
+    return fig
+
+
+def plot_loss_curve(history, floor=None, ax=None):
+    """Training and validation NLL against step; ``floor`` draws the Bayes-optimal NLL."""
+    if not isinstance(history, dict) or not history.get("step"):
+        raise TypeError("history must be the dict returned in TrainingResult.history")
+    fig, ax = _axes(ax)
+    ax.plot(history["step"], history["train_nll"], label="training minibatches")
+    if history.get("validation_nll"):
+        ax.plot(history["step"], history["validation_nll"], label="validation")
+    if floor is not None:
+        ax.axhline(floor, color="k", ls="--", lw=1, label="Bayes-optimal NLL")
+    ax.set(xlabel="step", ylabel="NLL (nats)", title="Training")
+    ax.legend()
+    return fig
+
+
+def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=None):
+    """The learned p(y | x) on a grid, as an image, with the data on top."""
+    x_low, x_high = _range("x_range", x_range)
+    y_low, y_high = _range("y_range", y_range)
+    resolution = checks.positive_int("resolution", resolution, minimum=2)
+    x_grid = np.linspace(x_low, x_high, resolution)
+    y_grid = np.linspace(y_low, y_high, resolution)
+    density = component_densities(*predict_params(model, x_grid), y_grid).sum(-1)
+    fig, ax = _axes(ax)
+    image = ax.imshow(density.T, origin="lower", aspect="auto", cmap="viridis",
+                      extent=(x_low, x_high, y_low, y_high), vmax=np.quantile(density, 0.995))
+    fig.colorbar(image, ax=ax, label="p(y | x)")
+    if data is not None:
+        ax.scatter(data[0], data[1], s=1, alpha=0.08, color="white", rasterized=True)
+    ax.set(xlabel="x", ylabel="y", title="Learned conditional density p(y | x)",
+           xlim=(x_low, x_high), ylim=(y_low, y_high))
+    return fig
+
+
+def plot_mixture_parameters(model, x_range, resolution=400):
+    """Two panels against x: the weights pi_k(x), and the means mu_k(x) shaded by weight."""
+    x_low, x_high = _range("x_range", x_range)
+    resolution = checks.positive_int("resolution", resolution, minimum=2)
+    x_grid = np.linspace(x_low, x_high, resolution)
+    logits, means, _ = predict_params(model, x_grid)
+    weights = np.exp(logits - logits.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
+    top.plot(x_grid, weights, lw=1)
+    top.set(ylabel="weight pi_k(x)", title="Mixture weights and means")
+    for k in range(means.shape[1]):
+        bottom.scatter(x_grid, means[:, k], s=3, alpha=np.clip(weights[:, k], 0.02, 1))
+    bottom.set(xlabel="x", ylabel="mean mu_k(x)")
+    return fig
+
+
+def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=1000):
+    """p(y | x = x0): the mixture, each weighted component and (if ``dataset``) the truth."""
+    x0 = float(checks.finite_array("x0", x0, ndim=0))
+    if y_range is None:
+        if dataset is None:
+            raise ValueError("give y_range or dataset (to take its y range)")
+        y_range = get_dataset(dataset).y_range
+    y_low, y_high = _range("y_range", y_range)
+    pad = 0.05 * (y_high - y_low)
+    y_grid = np.linspace(y_low - pad, y_high + pad, checks.positive_int("resolution", resolution))
+    components = component_densities(*predict_params(model, [x0]), y_grid)[0]
+    fig, ax = _axes(ax)
+    for k in range(components.shape[1]):
+        ax.plot(y_grid, components[:, k], lw=0.8, ls=":", color="tab:blue",
+                label="weighted components pi_k N_k" if k == 0 else None)
+    ax.plot(y_grid, components.sum(-1), lw=2, color="tab:blue", label="MDN mixture")
+    if dataset is not None:
+        ax.plot(y_grid, conditional_density(dataset, x0, y_grid), lw=1.5, color="k",
+                ls="--", label="true p(y | x)")
+    ax.set(xlabel="y", ylabel=f"p(y | x = {x0:g})", title=f"PDF slice at x = {x0:g}")
+    ax.legend()
+    return fig
+
+
+def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000,
+                       seed=0, size=(6.0, 4.0), dpi=80):
+    """One RGB frame ``[H, W, 3]`` per tau: samples at that tau over x in ``x_range``.
+
+    All frames share the x grid and the random seed, so they differ by tau alone.
+    """
+    x_low, x_high = _range("x_range", x_range)
+    y_low, y_high = _range("y_range", y_range)
+    taus = checks.finite_array("taus", taus, ndim=1)
+    if np.any(taus <= 0):
+        raise ValueError(f"taus must all be > 0, got minimum {taus.min()}")
+    num_points = checks.positive_int("num_points", num_points)
+    x_grid = np.linspace(x_low, x_high, num_points)
+    params = predict_params(model, x_grid)
+    frames = []
+    for tau in taus:
+        samples = sample_with_temperature(*params, tau=float(tau), seed=seed)[0]
+        fig = Figure(figsize=size, dpi=dpi)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        if data is not None:
+            ax.scatter(data[0], data[1], **DATA_STYLE)
+        ax.scatter(x_grid, samples, s=3, alpha=0.5, color="tab:red")
+        ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x", ylabel="y",
+               title=f"samples at temperature tau = {tau:.2f}")
+        fig.tight_layout()
+        canvas.draw()
+        frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    return np.stack(frames)
+
+
+def write_temperature_gif(model, path, x_range, y_range, taus=None, data=None,
+                          frame_ms=250, **frame_options):
+    """Write the temperature animation to ``path`` as a looping GIF; return the path.
+
+    ``taus`` defaults to 20 values from 0.05 to 3, geometrically spaced, then back down,
+    so the loop is smooth.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
+    frame_ms = checks.positive_int("frame_ms", frame_ms)
+    if taus is None:
+        up = np.geomspace(0.05, 3.0, 20)
+        taus = np.concatenate([up, up[-2:0:-1]])
+    frames = temperature_frames(model, x_range, y_range, taus, data=data, **frame_options)
+    iio.imwrite(path, frames, duration=frame_ms, loop=0)
+    return path

@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mdn_utils import data, train
+
+X, Y = data.sample("sinusoid_inverse", 2000, seed=0)
+SMALL = dict(num_components=3, hidden_units=8, steps=60, batch_size=64, eval_every=30,
+             progress=False)
+
+
+def _fake_gpus(monkeypatch, count):
+    real = tf.config.list_physical_devices
+
+    def fake(device_type=None):
+        if device_type == "GPU":
+            return [tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+                    for i in range(count)]
+        return real(device_type)
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", fake)
+
+
+@pytest.mark.parametrize("count, kind, devices", [
+    (0, "cpu", ("/CPU:0",)),
+    (1, "gpu", ("/GPU:0",)),
+    (2, "gpu", ("/GPU:0", "/GPU:1")),
+])
+def test_device_choice_follows_visible_gpus(monkeypatch, count, kind, devices):
+    monkeypatch.delenv("MDN_DEVICE", raising=False)
+    _fake_gpus(monkeypatch, count)
+    choice = train.choose_device()
+    assert (choice.kind, choice.devices) == (kind, devices)
+
+
+def test_several_gpus_use_mirrored_strategy(monkeypatch):
+    monkeypatch.delenv("MDN_DEVICE", raising=False)
+    _fake_gpus(monkeypatch, 2)
+    choice = train.choose_device()
+    assert choice.devices == ("/GPU:0", "/GPU:1")
+    # Building the strategy needs real devices; the class it picks is what matters here.
+    created = {}
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy",
+                        lambda devices: created.setdefault("devices", devices))
+    choice.strategy()
+    assert created["devices"] == ["/GPU:0", "/GPU:1"]
+
+
+def test_environment_override(monkeypatch):
+    _fake_gpus(monkeypatch, 1)
+    monkeypatch.setenv("MDN_DEVICE", "cpu")
+    assert train.choose_device().kind == "cpu"
+    monkeypatch.setenv("MDN_DEVICE", "gpu")
+    assert train.choose_device().kind == "gpu"
+    _fake_gpus(monkeypatch, 0)
+    with pytest.raises(RuntimeError, match="GPU"):
+        train.choose_device()
+    monkeypatch.setenv("MDN_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="MDN_DEVICE"):
+        train.choose_device()
+
+
+def test_training_is_deterministic():
+    a = train.train_mdn(X, Y, seed=3, **SMALL)
+    b = train.train_mdn(X, Y, seed=3, **SMALL)
+    c = train.train_mdn(X, Y, seed=4, **SMALL)
+    for wa, wb in zip(a.model.get_weights(), b.model.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert a.history == b.history
+    assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
+
+
+def test_training_lowers_the_loss_and_reports_history():
+    result = train.train_mdn(X, Y, validation_data=(X[:500], Y[:500]),
+                             **{**SMALL, "steps": 300, "eval_every": 100})
+    assert result.history["step"] == [100, 200, 300]
+    assert len(result.history["validation_nll"]) == 3
+    assert result.device.kind == "cpu"
+    assert result.history["train_nll"][-1] < result.history["train_nll"][0]
+    start = train.build_mdn(3, 8, x_stats=train.data_stats(X), y_stats=train.data_stats(Y))
+    assert train.evaluate_nll(result.model, X, Y) < train.evaluate_nll(start, X, Y)
+
+
+def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
+    # Finite data, but one target so large that (y - mu)^2 overflows float32 to inf:
+    # the first minibatch that draws it has an infinite loss.
+    net = train.build_mdn(3, 8, seed=0)
+    y = Y.copy()
+    y[5] = 3e38
+    run = train.make_train_loop(net, train.keras.optimizers.Adam(1e-3), X, y, 64, seed=0)
+    _, bad_step = run(0, 1000)
+    assert 0 <= int(bad_step) < 1000
+    assert all(np.all(np.isfinite(w)) for w in net.get_weights())
+    clean = train.make_train_loop(net, train.keras.optimizers.Adam(1e-3), X, Y, 64, seed=0)
+    assert int(clean(0, 100)[1]) == -1
+
+
+def test_train_mdn_raises_naming_the_step_when_training_diverges():
+    with pytest.raises(FloatingPointError, match=r"non-finite at step \d+"):
+        train.train_mdn(X, Y, **{**SMALL, "steps": 300, "learning_rate": 1e3})
