@@ -1,0 +1,13 @@
+"""mdn_utils: the library behind the MDN book.
+
+Modules, in the order data flows (each imports only those before it):
+``checks`` (argument validation), ``data``, ``mixture``, ``losses``, ``model``,
+``train``, ``sampling``, ``plots``.
+"""
+import os
+
+# Keep TensorFlow's start-up chatter out of notebooks and test logs (set before TF loads).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+__version__ = "0.1.0"

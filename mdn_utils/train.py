@@ -159,7 +159,7 @@ def make_train_loop(model, optimizer, x, y, batch_size, seed, strategy=None,
 
 
 def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
-              hidden_layers: int = 2, activation: str = "tanh", steps: int = 20_000,
+              hidden_layers: int = 3, activation: str = "silu", steps: int = 40_000,
               batch_size: int = 512, learning_rate: float = 3e-3, seed: int = 0,
               validation_data=None, eval_every: int = 1_000, progress: bool = True,
               device: str | None = None, loss: str = "log_space") -> TrainingResult:
@@ -222,6 +222,38 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
         bar.close()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def train_mean_regressor(x, y, *, hidden_units: int = 64, hidden_layers: int = 2,
+                         epochs: int = 10, batch_size: int = 512, seed: int = 0):
+    """The baseline of chapter 1: a dense network trained with the mean squared error.
+
+    Minimising E[(y - f(x))^2] drives f(x) towards the conditional mean E[y | x]. Uses
+    Keras ``fit`` (a few epochs are enough); returns the trained ``keras.Model``.
+    """
+    x = checks.column("x", x, dtype=np.float32)
+    y = checks.column("y", y, dtype=np.float32)
+    checks.same_length(x=x, y=y)
+    hidden_units = checks.positive_int("hidden_units", hidden_units)
+    hidden_layers = checks.positive_int("hidden_layers", hidden_layers)
+    epochs = checks.positive_int("epochs", epochs)
+    batch_size = checks.positive_int("batch_size", batch_size)
+    set_seed(seed)
+    x_mean, x_std = data_stats(x)
+    y_mean, y_std = data_stats(y)
+    inputs = keras.Input(shape=(1,))
+    h = keras.layers.Rescaling(1.0 / x_std, offset=-x_mean / x_std)(inputs)
+    for layer in range(hidden_layers):
+        h = keras.layers.Dense(hidden_units, activation="tanh", kernel_initializer=
+                               keras.initializers.GlorotUniform(seed=seed * 1000 + layer))(h)
+    raw = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(h)
+    regressor = keras.Model(inputs, keras.layers.Rescaling(y_std, offset=y_mean)(raw))
+    total_steps = epochs * -(-len(x) // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(3e-3, total_steps, alpha=0.01)
+    regressor.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    regressor.fit(x[:, None], y[:, None], epochs=epochs, batch_size=batch_size, verbose=0,
+                  shuffle=True)
+    return regressor
 
 
 class _NoBar:

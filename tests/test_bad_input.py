@@ -1,0 +1,83 @@
+"""Every public entry point rejects bad input up front, naming the argument."""
+import numpy as np
+import pytest
+
+from mdn_utils import data, losses, mixture, model as mdn_model, plots, sampling, train
+
+GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
+Y4 = np.zeros(4)
+X, Y = data.sample("bishop", 50, seed=0)
+NET = mdn_model.build_mdn(num_components=2, hidden_units=4)
+
+
+def _nan_params():
+    logits = np.zeros((4, 3))
+    logits[1, 2] = np.nan
+    return logits, GOOD[1], GOOD[2]
+
+
+CASES = [
+    # (call, expected error, words the message must contain)
+    (lambda: data.sample("moons", 10), ValueError, "dataset"),
+    (lambda: data.sample("bishop", 0), ValueError, "num_samples"),
+    (lambda: data.sample("bishop", 2.5), TypeError, "num_samples"),
+    (lambda: data.sample("bishop", 10, seed=-1), ValueError, "seed"),
+    (lambda: data.conditional_density("bishop", [np.inf], [0.5]), ValueError, "x"),
+    (lambda: data.conditional_density("bishop", [0.1, 0.2], [0.1, 0.2, 0.3]), ValueError,
+     "broadcast"),
+    (lambda: data.bayes_nll("bishop", [0.0, 0.1], [0.5]), ValueError, "batch sizes"),
+    (lambda: data.bayes_nll("bishop", [0.5], [5.0]), ValueError, "zero probability"),
+    (lambda: mixture.mixture_distribution(np.zeros(3), np.zeros(3), np.zeros(3)), ValueError,
+     "mixture_logits must have rank 2"),
+    (lambda: mixture.mixture_distribution(np.zeros((4, 0)), np.zeros((4, 0)),
+                                          np.zeros((4, 0))), ValueError, "empty"),
+    (lambda: mixture.mixture_distribution(np.zeros((4, 3)), np.zeros((4, 2)), np.zeros((4, 3))),
+     ValueError, "same shape"),
+    (lambda: mixture.mixture_distribution(*_nan_params()), ValueError,
+     "mixture_logits must be finite"),
+    (lambda: mixture.mixture_distribution("abc", *GOOD[1:]), TypeError, "mixture_logits"),
+    (lambda: mixture.ancestral_sample(*GOOD, num_samples=0), ValueError, "num_samples"),
+    (lambda: losses.log_space_nll(np.zeros(5), *GOOD), ValueError, "batch sizes"),
+    (lambda: losses.log_space_nll(np.zeros((4, 2)), *GOOD), ValueError, "y must have shape"),
+    (lambda: losses.naive_nll([np.nan] * 4, *GOOD), ValueError, "y must be finite"),
+    (lambda: losses.tfp_nll(Y4, GOOD[0], GOOD[1], np.ones((4, 3)) * np.inf), ValueError,
+     "log_sigmas must be finite"),
+    (lambda: mdn_model.build_mdn(num_components=0), ValueError, "num_components"),
+    (lambda: mdn_model.build_mdn(hidden_units=-3), ValueError, "hidden_units"),
+    (lambda: mdn_model.build_mdn(activation="sparkle"), ValueError, "activation"),
+    (lambda: mdn_model.build_mdn(y_stats=(0.0, 0.0)), ValueError, "y_stats[1]"),
+    (lambda: mdn_model.build_mdn(x_stats=3.0), TypeError, "x_stats"),
+    (lambda: mdn_model.predict_params("not a model", [0.0]), TypeError, "model"),
+    (lambda: train.train_mdn(X, Y[:10], progress=False), ValueError, "batch sizes"),
+    (lambda: train.train_mdn(X, Y, steps=0, progress=False), ValueError, "steps"),
+    (lambda: train.train_mdn(X, Y, learning_rate=0.0, progress=False), ValueError,
+     "learning_rate"),
+    (lambda: train.train_mdn(X, Y, batch_size=0, progress=False), ValueError, "batch_size"),
+    (lambda: train.train_mdn(X, Y, loss="hinge", progress=False), ValueError, "loss"),
+    (lambda: train.train_mdn(X, Y, validation_data=X, progress=False), TypeError,
+     "validation_data"),
+    (lambda: train.train_mdn(np.full(50, np.nan), Y, progress=False), ValueError,
+     "x must be finite"),
+    (lambda: train.choose_device("quantum"), ValueError, "preference"),
+    (lambda: sampling.sample_with_temperature(*GOOD, tau=0.0), ValueError, "tau"),
+    (lambda: sampling.sample_with_temperature(*GOOD, tau="hot"), TypeError, "tau"),
+    (lambda: sampling.sample_with_temperature(GOOD[0], GOOD[1][:, :2], GOOD[2]), ValueError,
+     "same shape"),
+    (lambda: sampling.apply_temperature(GOOD[0], GOOD[2], tau=-1.0), ValueError, "tau"),
+    (lambda: plots.plot_pdf_slice(NET, 0.0), ValueError, "y_range or dataset"),
+    (lambda: plots.plot_density_heatmap(NET, (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
+    (lambda: plots.temperature_frames(NET, (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
+     "taus"),
+    (lambda: plots.write_temperature_gif(NET, 42, (0, 1), (0, 1)), TypeError, "path"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", CASES, ids=[c[2] for c in CASES])
+def test_bad_input_raises_a_clear_error(call, error, words):
+    with pytest.raises(error) as raised:
+        call()
+    assert words in str(raised.value)
+
+
+def test_there_are_at_least_twenty_cases():
+    assert len(CASES) >= 20
