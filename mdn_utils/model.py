@@ -36,8 +36,8 @@ def data_stats(values) -> tuple[float, float]:
     return float(values.mean()), float(max(values.std(), 1e-6))
 
 
-def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 3,
-              activation: str = "silu", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
+def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
+              activation: str = "gelu", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
               seed: int = 0) -> keras.Model:
     """A Keras MDN mapping x ``[batch, 1]`` to [logits, means, log_sigmas], each ``[batch, K]``.
 
