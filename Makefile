@@ -24,11 +24,13 @@ $(STAMP): pyproject.toml
 
 # --all re-reads every page, so a chapter that failed before fails again even when
 # nothing changed; executions that succeeded are reused from the jupyter-cache.
+BOOK_DIR ?= .
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W --keep-going --all
+	$(BIN)/jupyter-book build $(BOOK_DIR) -W --keep-going --all
 
-test: $(STAMP)
-	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider
+# Builds the site first: the browser check (tests/test_site.py) reads _build/html.
+test: book
+	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests

@@ -56,7 +56,7 @@ def log_space_nll_unchecked(y, mixture_logits, means, log_sigmas):
     """-logsumexp_k(log_softmax(z)_k - s_k - log sqrt(2 pi) - 0.5 (y - mu_k)^2 / exp(2 s_k)).
 
     The quadratic term is computed as 0.5 * ((y - mu) * exp(-s))^2, the same number,
-    which stays finite for |y - mu| up to 1e4 and s down to -20 in float32.
+    which stays finite for residuals y - mu up to 1e4 and s down to -20 in float32.
     """
     log_weights = mixture_logits - tf.reduce_logsumexp(mixture_logits, -1, keepdims=True)
     standardized = (y - means) * tf.exp(-log_sigmas)

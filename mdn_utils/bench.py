@@ -1,0 +1,210 @@
+"""`make bench`: measure speed on this machine and write book/bench_results.json.
+
+Measures (median of ``REPEATS`` timed runs, after an untimed warm-up):
+1. training steps per second for the naive loss, the log-space loss and TFP's
+   ``MixtureSameFamily.log_prob``, each eager, in ``tf.function`` and with XLA, on the
+   CPU and on every GPU kind visible;
+2. this package's training loop against Keras ``model.fit`` on the same model, loss,
+   data, batch size and optimiser, with the validation NLL each reaches after the same
+   number of steps;
+3. temperature-sampling throughput (samples per second) at several tau;
+4. the wall time of executing each chapter.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+from .data import sample
+from .losses import LOSSES
+from .model import build_mdn, data_stats, predict_params
+from .sampling import sample_with_temperature
+from .train import evaluate_nll, make_train_loop
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "book" / "bench_results.json"
+REPEATS = 5
+BATCH = 512
+
+
+def _median_time(function, repeats=REPEATS):
+    function()  # warm-up: tracing, compilation, caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _machine():
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "hostname": platform.node(), "platform": platform.platform(), "cpu": cpu,
+        "cpu_count": os.cpu_count(), "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "python": sys.version.split()[0], "tensorflow": tf.__version__,
+        "tensorflow_probability": tfp.__version__, "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def _model(x, y, seed=0):
+    return build_mdn(x_stats=data_stats(x), y_stats=data_stats(y), seed=seed)
+
+
+def bench_loss_forms(x, y, device, steps=2000, eager_steps=100):
+    """Steps per second of each loss form, eager / tf.function / XLA, on one device."""
+    results = []
+    for loss in ("naive", "log_space", "tfp"):
+        for mode in ("eager", "tf.function", "xla"):
+            with tf.device(device):
+                net = _model(x, y)
+                optimizer = keras.optimizers.Adam(1e-3)
+                if mode == "eager":
+                    step = _eager_step(net, optimizer, LOSSES[loss], x, y)
+                    seconds = _median_time(lambda: [step(i) for i in range(eager_steps)])
+                    rate = eager_steps / seconds
+                else:
+                    run = make_train_loop(net, optimizer, x, y, BATCH, seed=0, loss=loss,
+                                          jit_compile=(mode == "xla"))
+                    counter = iter(range(10**9))
+
+                    def timed():
+                        out = run(tf.constant(next(counter) * steps, tf.int64),
+                                  tf.constant(steps, tf.int64))
+                        if int(out[1]) >= 0:
+                            raise FloatingPointError(f"{loss} loss became non-finite")
+
+                    rate = steps / _median_time(timed)
+            results.append({"device": device, "loss": loss, "mode": mode,
+                            "steps_per_second": rate})
+            print(f"  {device:8s} {loss:10s} {mode:12s} {rate:9.0f} steps/s", flush=True)
+    return results
+
+
+def _eager_step(net, optimizer, loss_fn, x, y):
+    x_all, y_all = tf.constant(x[:, None]), tf.constant(y[:, None])
+    rng = np.random.default_rng(0)
+
+    def step(_):
+        index = rng.integers(0, len(x), BATCH)
+        with tf.GradientTape() as tape:
+            logits, means, log_sigmas = net(tf.gather(x_all, index), training=True)
+            loss = tf.reduce_mean(loss_fn(tf.gather(y_all, index), logits, means, log_sigmas))
+        optimizer.apply_gradients(zip(tape.gradient(loss, net.trainable_variables),
+                                      net.trainable_variables))
+    return step
+
+
+def bench_against_fit(x, y, x_val, y_val, epochs=3):
+    """Keras fit against make_train_loop (XLA): same model, loss, data, batch, optimiser."""
+    steps = epochs * (len(x) // BATCH)
+    k = 24
+
+    def keras_loss(y_true, outputs):
+        logits, means, log_sigmas = outputs[:, :k], outputs[:, k:2 * k], outputs[:, 2 * k:]
+        return tf.reduce_mean(LOSSES["log_space"](y_true, logits, means, log_sigmas))
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.start)
+
+    seconds = []
+    net_fit = _model(x, y)
+    joined = keras.Model(net_fit.inputs, keras.layers.Concatenate()(net_fit.outputs))
+    joined.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_loss)
+    joined.fit(x[:, None], y[:, None], batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,
+               callbacks=[EpochTimer()])
+    # The first epoch includes tracing: time the others (the warm-up is excluded).
+    fit_seconds = sum(seconds[1:]) / (epochs - 1) * epochs
+    fit_nll = evaluate_nll(net_fit, x_val, y_val)
+
+    net_loop = _model(x, y)
+    run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3), x, y, BATCH, seed=0,
+                          jit_compile=True)
+    run(tf.constant(0, tf.int64), tf.constant(0, tf.int64))  # compile only (zero steps)
+    start = time.perf_counter()
+    float(run(tf.constant(0, tf.int64), tf.constant(steps, tf.int64))[0])
+    loop_seconds = time.perf_counter() - start
+    loop_nll = evaluate_nll(net_loop, x_val, y_val)
+    result = {"steps": steps, "batch_size": BATCH,
+              "fit_steps_per_second": steps / fit_seconds,
+              "loop_steps_per_second": steps / loop_seconds,
+              "speedup": fit_seconds / loop_seconds,
+              "fit_validation_nll": fit_nll, "loop_validation_nll": loop_nll}
+    print(f"  fit {result['fit_steps_per_second']:.0f} steps/s (NLL {fit_nll:.4f}); "
+          f"loop {result['loop_steps_per_second']:.0f} steps/s (NLL {loop_nll:.4f}); "
+          f"speed-up {result['speedup']:.1f}x", flush=True)
+    return result
+
+
+def bench_sampling(x, y, taus=(0.1, 1.0, 3.0), rows=200_000, per_row=5):
+    net = _model(x, y)
+    params = predict_params(net, np.linspace(x.min(), x.max(), rows))
+    results = []
+    for tau in taus:
+        seconds = _median_time(lambda: sample_with_temperature(*params, tau=tau,
+                                                               num_samples=per_row, seed=0))
+        results.append({"tau": tau, "samples_per_second": rows * per_row / seconds})
+        print(f"  tau {tau:4}: {rows * per_row / seconds:,.0f} samples/s", flush=True)
+    return results
+
+
+def bench_chapters():
+    import nbformat
+    from nbclient import NotebookClient
+    results = []
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        start = time.perf_counter()
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        seconds = time.perf_counter() - start
+        results.append({"chapter": path.name, "seconds": seconds})
+        print(f"  {path.name:28s} {seconds:6.1f} s", flush=True)
+    return results
+
+
+def main():
+    x, y = sample("sinusoid_inverse", 200_000, seed=0)
+    x_val, y_val = sample("sinusoid_inverse", 20_000, seed=1)
+    devices = ["/CPU:0"] + (["/GPU:0"] if tf.config.list_physical_devices("GPU") else [])
+    results = {"machine": _machine(), "repeats": REPEATS}
+    print("1. training steps per second by loss form and mode", flush=True)
+    results["loss_forms"] = [r for d in devices for r in bench_loss_forms(x, y, d)]
+    print("2. mdn_utils loop against Keras fit", flush=True)
+    results["loop_vs_fit"] = bench_against_fit(x, y, x_val, y_val)
+    print("3. temperature sampling", flush=True)
+    results["sampling"] = bench_sampling(x, y)
+    # The report chapter reads this file, so write sections 1-3 before timing the chapters.
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print("4. chapter execution", flush=True)
+    results["chapters"] = bench_chapters()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

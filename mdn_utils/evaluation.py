@@ -1,0 +1,112 @@
+"""Measurements for the report: test NLL against the Bayes floor, calibration, and where
+each form of the loss stops being finite.
+
+* ``nll_gap``: the paired gap mean_i[-log p_model(y_i|x_i) + log p_true(y_i|x_i)] with its
+  standard error; pairing on the same test points removes most of the sampling noise.
+* ``pit_values``: the probability integral transform u_i = F_model(y_i | x_i). For a
+  calibrated model u is uniform on [0, 1]; the central interval of mass c contains y_i
+  exactly when (1 - c)/2 <= u_i <= (1 + c)/2, so ``interval_coverage`` needs no quantiles.
+* ``finite_limit``: the largest magnitude of one input at which a loss and its gradients
+  are still finite.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from . import checks
+from .data import conditional_density
+from .losses import log_space_nll_unchecked
+from .mixture import mixture_from_tensors
+from .model import predict_params
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Model NLL, Bayes-optimal NLL and their paired gap (nats) on one test set."""
+
+    model_nll: float
+    bayes_nll: float
+    gap: float
+    standard_error: float
+
+
+def nll_gap(model, dataset: str, x, y) -> Gap:
+    """Test NLL of ``model`` and the exact floor on the same (x, y), with the gap's s.e."""
+    x = checks.column("x", x, dtype=np.float32)
+    y = checks.column("y", y, dtype=np.float32)
+    checks.same_length(x=x, y=y)
+    params = predict_params(model, x)
+    model_nll = log_space_nll_unchecked(tf.constant(y[:, None]), *params).numpy().astype(np.float64)
+    true_nll = -np.log(conditional_density(dataset, x, y))
+    difference = model_nll - true_nll
+    return Gap(float(model_nll.mean()), float(true_nll.mean()), float(difference.mean()),
+               float(difference.std(ddof=1) / np.sqrt(len(difference))))
+
+
+def pit_values(model, x, y) -> np.ndarray:
+    """u_i = F(y_i | x_i), the model's predictive CDF at each observation, ``[n]``."""
+    x = checks.column("x", x, dtype=np.float32)
+    y = checks.column("y", y, dtype=np.float32)
+    checks.same_length(x=x, y=y)
+    params = [tf.constant(p, tf.float64) for p in predict_params(model, x)]
+    return mixture_from_tensors(*params).cdf(tf.constant(y, tf.float64)).numpy()
+
+
+def interval_coverage(pit, levels=(0.5, 0.8, 0.95)) -> dict[float, float]:
+    """Share of observations inside the model's central interval of each mass level."""
+    pit = checks.finite_array("pit", pit, ndim=1)
+    levels = checks.finite_array("levels", levels, ndim=1)
+    if np.any((levels <= 0) | (levels >= 1)):
+        raise ValueError(f"levels must lie strictly between 0 and 1, got {levels}")
+    return {float(c): float(np.mean((pit >= (1 - c) / 2) & (pit <= (1 + c) / 2)))
+            for c in levels}
+
+
+def _is_finite(loss_fn, dtype, parameter: str, magnitude: float) -> bool:
+    y, logits, means, log_sigmas = 0.0, [0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0] * 3
+    if parameter == "logits":
+        logits = [magnitude, -magnitude, 0.0]
+    elif parameter == "log_sigma":
+        log_sigmas, y = [-magnitude] * 3, 0.5
+    elif parameter == "log_sigma_wide":
+        log_sigmas = [magnitude] * 3
+    else:
+        y = magnitude
+    variables = [tf.Variable([v], dtype=dtype) for v in (logits, means, log_sigmas)]
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(loss_fn(tf.constant([[y]], dtype), *variables))
+    gradients = tape.gradient(value, variables)
+    return bool(tf.math.is_finite(value)) and all(
+        bool(tf.reduce_all(tf.math.is_finite(g))) for g in gradients)
+
+
+PARAMETERS = ("logits", "log_sigma", "log_sigma_wide", "residual")
+
+
+def finite_limit(loss_fn, dtype, parameter: str, high: float = 1e308,
+                 iterations: int = 60) -> float:
+    """Largest magnitude m in [1, high] at which the loss of a 3-component mixture and its
+    gradients are finite, found by bisection on log10(m); 0.0 if m = 1 already fails.
+
+    ``parameter`` is what grows: "logits" (z = (m, -m, 0)), "log_sigma" (s = -m on every
+    component: sharp components, y = 0.5 off the nearest mean), "log_sigma_wide" (s = +m)
+    or "residual" (y = m, means near 0). Assumes that once it fails it keeps failing.
+    """
+    checks.one_of("parameter", parameter, PARAMETERS)
+    high = checks.positive_float("high", high)
+    iterations = checks.positive_int("iterations", iterations)
+    if not _is_finite(loss_fn, dtype, parameter, 1.0):
+        return 0.0
+    if _is_finite(loss_fn, dtype, parameter, high):
+        return high
+    low_exponent, high_exponent = 0.0, float(np.log10(high))
+    for _ in range(iterations):
+        middle = 0.5 * (low_exponent + high_exponent)
+        if _is_finite(loss_fn, dtype, parameter, 10.0 ** middle):
+            low_exponent = middle
+        else:
+            high_exponent = middle
+    return float(10.0 ** low_exponent)
