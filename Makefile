@@ -6,10 +6,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Quiet TensorFlow's start-up lines and draw figures off-screen.
+# Quiet TensorFlow's start-up lines.
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
 .PHONY: install book test unit notebooks bench clean

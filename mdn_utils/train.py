@@ -2,13 +2,13 @@
 
 Minimises the mean log-space NLL (``losses.log_space_nll``) with Adam and a cosine-decayed
 learning rate. Instead of Keras ``fit`` (one Python round trip per step, plus per-epoch
-callbacks), ``steps_per_call`` steps run inside one ``tf.function`` as a ``tf.while_loop``;
+callbacks), ``eval_every`` steps run inside one ``tf.function`` as a ``tf.while_loop``;
 each step gathers a minibatch in-graph with indices drawn from a stateless RNG keyed by
 (seed, step), so the run is reproducible. A step whose loss is not finite applies no
 update, ends the loop, and ``train_mdn`` raises ``FloatingPointError`` naming that step.
 
-The loop is compiled with XLA (``jit_compile``) on a single device, which here
-runs about 1.5x as many steps per second (``make bench`` measures it).
+On a single device the loop is also compiled with XLA (``jit_compile``), which runs
+more steps per second; ``make bench`` measures by how much.
 
 Device: ``choose_device`` uses TensorFlow's own device discovery. One GPU visible: the
 GPU; several: all of them through ``tf.distribute.MirroredStrategy`` (each replica

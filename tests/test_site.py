@@ -44,6 +44,17 @@ def chapter_pages():
 NOTEBOOK_PAGES = [p for p in chapter_pages() if (ROOT / p.replace(".html", ".ipynb")).exists()]
 
 
+def expected_figures(page):
+    """Code cells of the chapter that show a figure (plt.show() or an Image)."""
+    path = ROOT / page.replace(".html", ".ipynb")
+    if not path.exists():
+        return 0
+    import nbformat
+    cells = nbformat.read(path, as_version=4).cells
+    return sum(1 for c in cells if c.cell_type == "code"
+               and ("plt.show()" in c.source or "Image(" in c.source))
+
+
 # ---------------------------------------------------------------- links, without a browser
 
 class _Links(HTMLParser):
@@ -71,7 +82,7 @@ def test_no_broken_internal_link():
     if not (SITE / "index.html").exists():
         _unavailable(f"no site at {SITE}: run make book first")
     broken, external = [], set()
-    pages = sorted(SITE.rglob("*.html"))
+    pages = sorted(p for p in SITE.rglob("*.html") if "_static" not in p.relative_to(SITE).parts)
     for page in pages:
         for link in _parse(page).links:
             parsed = urlparse(link)
@@ -148,24 +159,32 @@ def browser():
 
 WAIT_FOR_MATHJAX = """
 const done = arguments[arguments.length - 1];
-const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
-const start = Date.now();
-(function poll() {
-  if (ready()) { MathJax.startup.promise.then(() => done(true), () => done(false)); }
-  else if (Date.now() - start > 30000) { done(document.querySelectorAll('.math').length === 0); }
-  else { setTimeout(poll, 100); }
-})();
+const hasMath = document.querySelectorAll('.math').length > 0;
+const loadsMathJax = !!document.querySelector('script[src*="mathjax"]');
+if (!hasMath) { done(true); }
+else if (!loadsMathJax) { done(false); }  // math on the page, but no MathJax to typeset it
+else {
+  const start = Date.now();
+  (function poll() {
+    if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+      MathJax.startup.promise.then(() => done(true), () => done(false));
+    } else if (Date.now() - start > 30000) { done(false); }
+    else { setTimeout(poll, 100); }
+  })();
+}
 """
 
 PAGE_FACTS = """
 const math = Array.from(document.querySelectorAll('div.math, span.math'));
 const images = Array.from(document.querySelectorAll('img'));
+const figures = Array.from(document.querySelectorAll('main .cell_output img'));
 const main = document.querySelector('main') || document.body;
 return {
   math: math.length,
   typeset: math.filter(e => e.querySelector('mjx-container')).length,
   text: main.innerText,
   images: images.map(i => ({src: i.currentSrc || i.src, ok: i.complete && i.naturalWidth > 0})),
+  figures: figures.length,
   toc: Array.from(document.querySelectorAll('nav a')).map(a => a.href),
   buttons: Array.from(document.querySelectorAll('a, button')).map(
       e => (e.href || '') + ' ' + (e.getAttribute('title') || '') + ' '
@@ -187,7 +206,7 @@ def _gif_frames(src: str, site_url: str) -> int:
 def test_page_in_chromium(browser, site_url, page):
     browser.get_log("browser")  # discard messages from earlier pages
     browser.get(urljoin(site_url, page))
-    assert browser.execute_async_script(WAIT_FOR_MATHJAX), f"{page}: MathJax did not finish"
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX), f"{page}: MathJax did not typeset the math on the page"
     facts = browser.execute_script(PAGE_FACTS)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / page.replace("/", "_").replace(".html", ".png")))
@@ -196,6 +215,8 @@ def test_page_in_chromium(browser, site_url, page):
         f"{page}: {facts['math'] - facts['typeset']} of {facts['math']} equations not typeset")
     for raw in ("$$", "\\begin{", "\\["):
         assert raw not in facts["text"], f"{page}: raw TeX {raw!r} left in the visible text"
+    assert facts["figures"] >= expected_figures(page), (
+        f"{page}: {facts['figures']} figures on the page, the chapter shows {expected_figures(page)}")
     broken = [i["src"][:80] for i in facts["images"] if not i["ok"]]
     assert not broken, f"{page}: images that did not load: {broken}"
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
@@ -213,4 +234,5 @@ def test_page_in_chromium(browser, site_url, page):
                 or i["src"].endswith(".gif")]
         assert gifs, "the temperature GIF is missing"
         assert all(_gif_frames(src, site_url) > 1 for src in gifs), "the GIF is not animated"
-    print(f"{page}: {facts['math']} equations typeset, {len(facts['images'])} images loaded")
+    print(f"{page}: {facts['math']} equations typeset, {len(facts['images'])} images loaded "
+          f"({facts['figures']} figures)")
