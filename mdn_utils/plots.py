@@ -42,10 +42,10 @@ def _axes(ax, figsize=(7, 4.5)):
 
 
 def _range(name, value):
-    low, high = checks.finite_array(name, value, ndim=1)
-    if not (len((low, high)) == 2 and high > low):
+    bounds = checks.finite_array(name, value, ndim=1)
+    if bounds.shape != (2,) or not bounds[1] > bounds[0]:
         raise ValueError(f"{name} must be (low, high) with high > low, got {value!r}")
-    return float(low), float(high)
+    return float(bounds[0]), float(bounds[1])
 
 
 def plot_data(x, y, samples=None, ax=None, title="Data"):

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from mdn_utils import data, losses, mixture, model as mdn_model, plots, sampling, train
+from mdn_utils import data, evaluation, losses, mixture, model as mdn_model, plots, sampling, train
 
 GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
 Y4 = np.zeros(4)
@@ -66,6 +66,11 @@ CASES = [
     (lambda: sampling.apply_temperature(GOOD[0], GOOD[2], tau=-1.0), ValueError, "tau"),
     (lambda: plots.plot_pdf_slice(NET, 0.0), ValueError, "y_range or dataset"),
     (lambda: plots.plot_density_heatmap(NET, (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
+    (lambda: plots.plot_density_heatmap(NET, (0.0, 1.0), (0.0, 1.0, 2.0)), ValueError, "y_range"),
+    (lambda: evaluation.interval_coverage([0.5, 0.2], levels=[0.5, 1.5]), ValueError, "levels"),
+    (lambda: evaluation.finite_limit(losses.naive_nll_unchecked, "float32", "sigma"), ValueError,
+     "parameter"),
+    (lambda: evaluation.nll_gap(NET, "bishop", [0.1, 0.2], [0.5]), ValueError, "batch sizes"),
     (lambda: plots.temperature_frames(NET, (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
      "taus"),
     (lambda: plots.write_temperature_gif(NET, 42, (0, 1), (0, 1)), TypeError, "path"),

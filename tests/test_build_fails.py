@@ -15,6 +15,9 @@ def _make_book(folder: Path, chapter_code: str) -> None:
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     (folder / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", folder / "book" / "references.bib")
+    for support in ("_ext", "_static"):  # the local Sphinx extension and the favicon
+        shutil.copytree(ROOT / "book" / support, folder / "book" / support,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "_toc.yml").write_text("format: jb-book\nroot: index\nchapters:\n  - file: chapter\n")
     (folder / "index.md").write_text("# A small book\n\nOne chapter.\n")
     notebook = new_notebook(cells=[new_markdown_cell("# Chapter"), new_code_cell(chapter_code)])

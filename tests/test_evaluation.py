@@ -1,0 +1,43 @@
+import numpy as np
+import tensorflow as tf
+
+from mdn_utils import data, evaluation, losses, model as mdn_model
+
+
+def test_interval_coverage_of_uniform_pit_is_nominal():
+    pit = np.random.default_rng(0).uniform(size=100_000)
+    for level, share in evaluation.interval_coverage(pit).items():
+        assert abs(share - level) < 0.01
+
+
+def test_interval_coverage_detects_overconfidence():
+    # A model that is too sharp puts observations in its tails: PIT piles up near 0 and 1.
+    pit = np.random.default_rng(0).beta(0.5, 0.5, size=100_000)
+    assert evaluation.interval_coverage(pit)[0.5] < 0.45
+
+
+def test_pit_of_a_model_is_its_cdf():
+    net = mdn_model.build_mdn(num_components=2, hidden_units=4, seed=0)
+    pit = evaluation.pit_values(net, [0.0, 0.0], [-100.0, 100.0])
+    np.testing.assert_allclose(pit, [0.0, 1.0], atol=1e-6)
+
+
+def test_nll_gap_pairs_model_and_truth_on_the_same_points():
+    x, y = data.sample("sinusoid_inverse", 2000, seed=5)
+    net = mdn_model.build_mdn(num_components=2, hidden_units=4, x_stats=mdn_model.data_stats(x),
+                              y_stats=mdn_model.data_stats(y), seed=0)
+    gap = evaluation.nll_gap(net, "sinusoid_inverse", x, y)
+    assert abs(gap.bayes_nll - data.bayes_nll("sinusoid_inverse", x, y)) < 1e-9
+    assert abs(gap.gap - (gap.model_nll - gap.bayes_nll)) < 1e-5
+    assert gap.gap > 0 and gap.standard_error > 0
+
+
+def test_finite_limits_order_the_two_forms():
+    for parameter in evaluation.PARAMETERS:
+        naive = evaluation.finite_limit(losses.naive_nll_unchecked, tf.float32, parameter, iterations=20)
+        log_space = evaluation.finite_limit(losses.log_space_nll_unchecked, tf.float32, parameter,
+                                            iterations=20)
+        assert log_space >= naive
+    # Known float32 facts: exp overflows just above 88.7.
+    limit = evaluation.finite_limit(losses.naive_nll_unchecked, tf.float32, "logits", iterations=40)
+    assert 85 < limit < 89
