@@ -10,6 +10,9 @@ STAMP  := $(VENV)/.installed-stamp
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
+# The chapters' kernels must draw inline figures: a matplotlib backend inherited from the
+# shell (MPLBACKEND=Agg, say) would silently drop every figure from the site.
+unexport MPLBACKEND
 
 .PHONY: install book test unit notebooks bench clean
 

@@ -41,3 +41,12 @@ def test_finite_limits_order_the_two_forms():
     # Known float32 facts: exp overflows just above 88.7.
     limit = evaluation.finite_limit(losses.naive_nll_unchecked, tf.float32, "logits", iterations=40)
     assert 85 < limit < 89
+
+
+def test_markdown_table_escapes_pipes_and_checks_widths():
+    import pytest
+    from mdn_utils.tables import markdown_table
+    table = markdown_table(["a", "b"], [["1", "x | y"]]).data
+    assert table.splitlines() == ["| a | b |", "| --- | --- |", "| 1 | x \\| y |"]
+    with pytest.raises(ValueError, match="2 cells"):
+        markdown_table(["a", "b"], [["1"]])
