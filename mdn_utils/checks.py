@@ -89,3 +89,10 @@ def one_of(name: str, value, allowed) -> str:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
     return value
+
+
+def paired_columns(x, y, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Finite 1-D ``x`` and ``y`` (from ``[n]`` or ``[n, 1]``) of the same length."""
+    x, y = column("x", x, dtype=dtype), column("y", y, dtype=dtype)
+    same_length(x=x, y=y)
+    return x, y

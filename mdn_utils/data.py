@@ -164,9 +164,7 @@ def bayes_nll(dataset: str, x, y) -> float:
     On pairs drawn from the generator this estimates the conditional entropy H(Y | X);
     on a model's test set it is the floor to compare the model's test NLL with.
     """
-    x = checks.column("x", x)
-    y = checks.column("y", y)
-    checks.same_length(x=x, y=y)
+    x, y = checks.paired_columns(x, y)
     density = conditional_density(dataset, x, y)
     if np.any(density <= 0):
         raise ValueError("some (x, y) pairs have zero probability under the "

@@ -35,9 +35,7 @@ class Gap:
 
 def nll_gap(model, dataset: str, x, y) -> Gap:
     """Test NLL of ``model`` and the exact floor on the same (x, y), with the gap's s.e."""
-    x = checks.column("x", x, dtype=np.float32)
-    y = checks.column("y", y, dtype=np.float32)
-    checks.same_length(x=x, y=y)
+    x, y = checks.paired_columns(x, y, dtype=np.float32)
     params = predict_params(model, x)
     model_nll = log_space_nll_unchecked(tf.constant(y[:, None]), *params).numpy().astype(np.float64)
     true_nll = -np.log(conditional_density(dataset, x, y))
@@ -48,9 +46,7 @@ def nll_gap(model, dataset: str, x, y) -> Gap:
 
 def pit_values(model, x, y) -> np.ndarray:
     """u_i = F(y_i | x_i), the model's predictive CDF at each observation, ``[n]``."""
-    x = checks.column("x", x, dtype=np.float32)
-    y = checks.column("y", y, dtype=np.float32)
-    checks.same_length(x=x, y=y)
+    x, y = checks.paired_columns(x, y, dtype=np.float32)
     params = [tf.constant(p, tf.float64) for p in predict_params(model, x)]
     return mixture_from_tensors(*params).cdf(tf.constant(y, tf.float64)).numpy()
 

@@ -175,9 +175,7 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     given, the validation NLL. Same seed, same machine: the same weights.
     ``jit_compile`` (default: on for a single device) compiles the loop with XLA.
     """
-    x = checks.column("x", x, dtype=np.float32)
-    y = checks.column("y", y, dtype=np.float32)
-    checks.same_length(x=x, y=y)
+    x, y = checks.paired_columns(x, y, dtype=np.float32)
     steps = checks.positive_int("steps", steps)
     batch_size = checks.positive_int("batch_size", batch_size)
     learning_rate = checks.positive_float("learning_rate", learning_rate)
@@ -241,9 +239,7 @@ def train_mean_regressor(x, y, *, hidden_units: int = 64, hidden_layers: int = 2
     Minimising E[(y - f(x))^2] drives f(x) towards the conditional mean E[y | x]. Uses
     Keras ``fit`` (a few epochs are enough); returns the trained ``keras.Model``.
     """
-    x = checks.column("x", x, dtype=np.float32)
-    y = checks.column("y", y, dtype=np.float32)
-    checks.same_length(x=x, y=y)
+    x, y = checks.paired_columns(x, y, dtype=np.float32)
     hidden_units = checks.positive_int("hidden_units", hidden_units)
     hidden_layers = checks.positive_int("hidden_layers", hidden_layers)
     epochs = checks.positive_int("epochs", epochs)
