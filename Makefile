@@ -32,7 +32,7 @@ book: $(STAMP)
 
 # Builds the site first: the browser check (tests/test_site.py) reads _build/html.
 test: book
-	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v
+	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
