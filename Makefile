@@ -34,8 +34,10 @@ book: $(STAMP)
 test: book
 	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
 
+# The unit tests alone: no site, no Binder stand-in, no build-failure builds.
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/test_site.py --ignore=tests/test_binder.py \
+		--ignore=tests/test_build_fails.py
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider

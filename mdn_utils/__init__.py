@@ -2,7 +2,8 @@
 
 Modules, in the order data flows (each imports only those before it):
 ``checks`` (argument validation), ``data``, ``mixture``, ``losses``, ``model``,
-``train``, ``sampling``, ``plots``.
+``train``, ``sampling``, ``plots``; then, for the report, ``evaluation``, ``tables``
+(Markdown tables) and ``bench`` (``make bench``).
 """
 import os
 

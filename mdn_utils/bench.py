@@ -28,7 +28,7 @@ import tensorflow_probability as tfp
 
 from .data import sample
 from .losses import LOSSES
-from .model import build_mdn, data_stats, predict_params
+from .model import build_mdn, data_stats, num_components, predict_params
 from .sampling import sample_with_temperature
 from .train import evaluate_nll, make_train_loop
 
@@ -118,7 +118,8 @@ def _eager_step(net, optimizer, loss_fn, x, y):
 def bench_against_fit(x, y, x_val, y_val, epochs=3):
     """Keras fit against make_train_loop (XLA): same model, loss, data, batch, optimiser."""
     steps = epochs * (len(x) // BATCH)
-    k = 24
+    net_fit = _model(x, y)
+    k = num_components(net_fit)
 
     def keras_loss(y_true, outputs):
         logits, means, log_sigmas = outputs[:, :k], outputs[:, k:2 * k], outputs[:, 2 * k:]
@@ -132,7 +133,6 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3):
             seconds.append(time.perf_counter() - self.start)
 
     seconds = []
-    net_fit = _model(x, y)
     joined = keras.Model(net_fit.inputs, keras.layers.Concatenate()(net_fit.outputs))
     joined.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras_loss)
     joined.fit(x[:, None], y[:, None], batch_size=BATCH, epochs=epochs, verbose=0, shuffle=True,

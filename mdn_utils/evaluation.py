@@ -6,8 +6,8 @@ each form of the loss stops being finite.
 * ``pit_values``: the probability integral transform u_i = F_model(y_i | x_i). For a
   calibrated model u is uniform on [0, 1]; the central interval of mass c contains y_i
   exactly when (1 - c)/2 <= u_i <= (1 + c)/2, so ``interval_coverage`` needs no quantiles.
-* ``finite_limit``: the largest magnitude of one input at which a loss and its gradients
-  are still finite.
+* ``loss_and_gradients_finite`` / ``finite_limit``: whether a loss and its gradients are
+  finite on given values, and the largest magnitude of one input at which they still are.
 """
 from __future__ import annotations
 
@@ -61,6 +61,21 @@ def interval_coverage(pit, levels=(0.5, 0.8, 0.95)) -> dict[float, float]:
             for c in levels}
 
 
+def loss_and_gradients_finite(loss_fn, dtype, y, logits, means, log_sigmas):
+    """Evaluate ``loss_fn`` on one observation and a K-component mixture (lists of K).
+
+    Returns (loss, True if the loss and its gradients with respect to logits, means and
+    log-sigmas are all finite).
+    """
+    variables = [tf.Variable([list(v)], dtype=dtype) for v in (logits, means, log_sigmas)]
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(loss_fn(tf.constant([[y]], dtype), *variables))
+    gradients = tape.gradient(value, variables)
+    finite = bool(tf.math.is_finite(value)) and all(
+        bool(tf.reduce_all(tf.math.is_finite(g))) for g in gradients)
+    return float(value), finite
+
+
 def _is_finite(loss_fn, dtype, parameter: str, magnitude: float) -> bool:
     y, logits, means, log_sigmas = 0.0, [0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0] * 3
     if parameter == "logits":
@@ -71,12 +86,7 @@ def _is_finite(loss_fn, dtype, parameter: str, magnitude: float) -> bool:
         log_sigmas = [magnitude] * 3
     else:
         y = magnitude
-    variables = [tf.Variable([v], dtype=dtype) for v in (logits, means, log_sigmas)]
-    with tf.GradientTape() as tape:
-        value = tf.reduce_sum(loss_fn(tf.constant([[y]], dtype), *variables))
-    gradients = tape.gradient(value, variables)
-    return bool(tf.math.is_finite(value)) and all(
-        bool(tf.reduce_all(tf.math.is_finite(g))) for g in gradients)
+    return loss_and_gradients_finite(loss_fn, dtype, y, logits, means, log_sigmas)[1]
 
 
 PARAMETERS = ("logits", "log_sigma", "log_sigma_wide", "residual")

@@ -36,14 +36,7 @@ def data_stats(values) -> tuple[float, float]:
     return float(values.mean()), float(max(values.std(), 1e-6))
 
 
-def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
-              activation: str = "gelu", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
-              seed: int = 0) -> keras.Model:
-    """A Keras MDN mapping x ``[batch, 1]`` to [logits, means, log_sigmas], each ``[batch, K]``.
-
-    Weights are initialised from ``seed`` (Glorot uniform, one seed per layer).
-    """
-    num_components = checks.positive_int("num_components", num_components)
+def _check_trunk(hidden_units, hidden_layers, activation, seed):
     hidden_units = checks.positive_int("hidden_units", hidden_units)
     hidden_layers = checks.positive_int("hidden_layers", hidden_layers, minimum=0)
     seed = checks.positive_int("seed", seed, minimum=0)
@@ -54,28 +47,61 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     except ValueError:
         raise ValueError(f"activation must name a Keras activation, got {activation!r}") \
             from None
+    return hidden_units, hidden_layers, activation, seed
+
+
+def _glorot(seed, offset):
+    return keras.initializers.GlorotUniform(seed=seed * 1000 + offset)
+
+
+def _trunk(hidden_units, hidden_layers, activation, x_stats, seed):
+    """Input x ``[batch, 1]`` and h = the dense trunk applied to (x - x_mean) / x_std."""
     x_mean, x_std = _stats("x_stats", x_stats)
-    y_mean, y_std = _stats("y_stats", y_stats)
-
-    def init(offset):
-        return keras.initializers.GlorotUniform(seed=seed * 1000 + offset)
-
     x = keras.Input(shape=(1,), name="x")
     h = keras.layers.Rescaling(1.0 / x_std, offset=-x_mean / x_std, name="standardize_x")(x)
     for layer in range(hidden_layers):
-        h = keras.layers.Dense(hidden_units, activation=activation, kernel_initializer=init(layer),
-                               name=f"hidden_{layer}")(h)
-    logits = keras.layers.Dense(num_components, kernel_initializer=init(100),
+        h = keras.layers.Dense(hidden_units, activation=activation,
+                               kernel_initializer=_glorot(seed, layer), name=f"hidden_{layer}")(h)
+    return x, h
+
+
+def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
+              activation: str = "gelu", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
+              seed: int = 0) -> keras.Model:
+    """A Keras MDN mapping x ``[batch, 1]`` to [logits, means, log_sigmas], each ``[batch, K]``.
+
+    Weights are initialised from ``seed`` (Glorot uniform, one seed per layer).
+    """
+    num_components = checks.positive_int("num_components", num_components)
+    hidden_units, hidden_layers, activation, seed = _check_trunk(
+        hidden_units, hidden_layers, activation, seed)
+    y_mean, y_std = _stats("y_stats", y_stats)
+    x, h = _trunk(hidden_units, hidden_layers, activation, x_stats, seed)
+    logits = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 100),
                                 name="mixture_logits")(h)
-    raw_means = keras.layers.Dense(num_components, kernel_initializer=init(101),
+    raw_means = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 101),
                                    bias_initializer=keras.initializers.RandomUniform(
                                        -1.7, 1.7, seed=seed * 1000 + 102), name="raw_means")(h)
     means = keras.layers.Rescaling(y_std, offset=y_mean, name="means")(raw_means)
-    raw_log_sigmas = keras.layers.Dense(num_components, kernel_initializer=init(103),
+    raw_log_sigmas = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 103),
                                         name="raw_log_sigmas")(h)
     log_sigmas = keras.layers.Rescaling(1.0, offset=math.log(y_std),
                                         name="log_sigmas")(raw_log_sigmas)
     return keras.Model(x, [logits, means, log_sigmas], name="mdn")
+
+
+def build_mean_regressor(hidden_units: int = 64, hidden_layers: int = 2,
+                         activation: str = "tanh", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
+                         seed: int = 0) -> keras.Model:
+    """The same trunk with one output, y_mean + y_std * (W h + b): a point prediction of y."""
+    hidden_units, hidden_layers, activation, seed = _check_trunk(
+        hidden_units, hidden_layers, activation, seed)
+    y_mean, y_std = _stats("y_stats", y_stats)
+    x, h = _trunk(hidden_units, hidden_layers, activation, x_stats, seed)
+    raw = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
+                             name="raw_y")(h)
+    return keras.Model(x, keras.layers.Rescaling(y_std, offset=y_mean, name="y")(raw),
+                       name="mean_regressor")
 
 
 def num_components(model: keras.Model) -> int:

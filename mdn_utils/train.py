@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from . import checks
 from .losses import LOSSES, log_space_nll_unchecked
-from .model import build_mdn, data_stats, predict_params
+from .model import build_mdn, build_mean_regressor, data_stats, predict_params
 
 DEVICE_PREFERENCES = ("auto", "cpu", "gpu")
 
@@ -245,15 +245,8 @@ def train_mean_regressor(x, y, *, hidden_units: int = 64, hidden_layers: int = 2
     epochs = checks.positive_int("epochs", epochs)
     batch_size = checks.positive_int("batch_size", batch_size)
     set_seed(seed)
-    x_mean, x_std = data_stats(x)
-    y_mean, y_std = data_stats(y)
-    inputs = keras.Input(shape=(1,))
-    h = keras.layers.Rescaling(1.0 / x_std, offset=-x_mean / x_std)(inputs)
-    for layer in range(hidden_layers):
-        h = keras.layers.Dense(hidden_units, activation="tanh", kernel_initializer=
-                               keras.initializers.GlorotUniform(seed=seed * 1000 + layer))(h)
-    raw = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(h)
-    regressor = keras.Model(inputs, keras.layers.Rescaling(y_std, offset=y_mean)(raw))
+    regressor = build_mean_regressor(hidden_units, hidden_layers, x_stats=data_stats(x),
+                                     y_stats=data_stats(y), seed=seed)
     total_steps = epochs * -(-len(x) // batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(3e-3, total_steps, alpha=0.01)
     regressor.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
