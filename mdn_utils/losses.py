@@ -64,6 +64,18 @@ def log_space_nll_unchecked(y, mixture_logits, means, log_sigmas):
     return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
 
 
+def log_space_nll_exp2s_unchecked(y, mixture_logits, means, log_sigmas):
+    """The same log-space NLL with the quadratic term written 0.5 (y - mu)^2 / exp(2 s).
+
+    Equal to ``log_space_nll_unchecked`` as mathematics; kept to show (book chapter 3) that
+    exp(2 s) overflows or underflows at half the |s| at which exp(-s) does.
+    """
+    log_weights = mixture_logits - tf.reduce_logsumexp(mixture_logits, -1, keepdims=True)
+    log_normal = (-log_sigmas - LOG_SQRT_2PI
+                  - 0.5 * tf.square(y - means) / tf.exp(2.0 * log_sigmas))
+    return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+
+
 def tfp_nll_unchecked(y, mixture_logits, means, log_sigmas):
     """-MixtureSameFamily(Categorical(z), Normal(mu, exp(s))).log_prob(y)."""
     return -mixture_from_tensors(mixture_logits, means, log_sigmas).log_prob(y[:, 0])
