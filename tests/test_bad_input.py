@@ -83,6 +83,3 @@ def test_bad_input_raises_a_clear_error(call, error, words):
         call()
     assert words in str(raised.value)
 
-
-def test_there_are_at_least_twenty_cases():
-    assert len(CASES) >= 20

@@ -75,7 +75,11 @@ def test_training_lowers_the_loss_and_reports_history():
                              **{**SMALL, "steps": 300, "eval_every": 100})
     assert result.history["step"] == [100, 200, 300]
     assert len(result.history["validation_nll"]) == 3
-    assert result.device.kind == "cpu"
+    # Wherever it runs (CPU or GPU), training uses the device choose_device() picks.
+    assert result.device == train.choose_device()
+    assert 0 < result.compile_seconds and 0 < result.step_seconds
+    assert result.compile_seconds + result.step_seconds <= result.seconds
+    assert result.steps_per_second == pytest.approx(300 / result.step_seconds)
     assert result.history["train_nll"][-1] < result.history["train_nll"][0]
     start = train.build_mdn(3, 8, x_stats=train.data_stats(X), y_stats=train.data_stats(Y))
     assert train.evaluate_nll(result.model, X, Y) < train.evaluate_nll(start, X, Y)

@@ -1,0 +1,119 @@
+"""Train once, reuse: trained MDNs saved as ``.keras`` files, keyed by what made them.
+
+    key = sha256(source of checks, data, losses, model and train; the training data's
+                 bytes; every setting of ``train_mdn`` after defaults are filled in;
+                 the device kind; the TensorFlow and Keras versions)
+
+A change to any of these gives a new key, so a stale model is never loaded. Beside each
+model a JSON file keeps what the training run measured (history, times, device), so a
+chapter that loads a model can still report how it was trained.
+
+The folder is ``$MDN_CACHE_DIR`` if set; else ``_build/model_cache`` in the source
+checkout the package was imported from (``make clean`` empties it); else
+``~/.cache/mdn-book``.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import checks, data, losses, model, train
+
+KEYED_MODULES = (checks, data, losses, model, train)
+UNKEYED_SETTINGS = ("validation_data", "progress")   # change no weight
+TRAIN_PARAMETERS = inspect.signature(train.train_mdn).parameters
+
+
+def cache_dir() -> Path:
+    """The folder that holds cached models (created on first use)."""
+    if os.environ.get("MDN_CACHE_DIR"):
+        return Path(os.environ["MDN_CACHE_DIR"])
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / "_build" / "model_cache"
+    return Path.home() / ".cache" / "mdn-book"
+
+
+def _settings(settings: dict) -> dict:
+    """All of ``train_mdn``'s keyword settings, defaults filled in; rejects unknown names."""
+    parameters = TRAIN_PARAMETERS
+    unknown = sorted(set(settings) - set(parameters) | set(settings) & {"x", "y"})
+    if unknown:
+        raise TypeError(f"unknown train_mdn settings: {', '.join(unknown)}")
+    filled = {name: p.default for name, p in parameters.items()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    filled.update(settings)
+    return filled
+
+
+def cache_key(x, y, **settings) -> str:
+    """Hex digest identifying the model ``train_mdn(x, y, **settings)`` would train."""
+    x, y = checks.paired_columns(x, y, dtype=np.float32)
+    filled = _settings(settings)
+    digest = hashlib.sha256()
+    for module in KEYED_MODULES:
+        digest.update(inspect.getsource(module).encode())
+    digest.update(x.tobytes())
+    digest.update(y.tobytes())
+    keyed = {k: v for k, v in filled.items() if k not in UNKEYED_SETTINGS}
+    digest.update(json.dumps(keyed, sort_keys=True, default=repr).encode())
+    digest.update(train.choose_device(filled["device"]).kind.encode())
+    digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
+    return digest.hexdigest()
+
+
+def _paths(key: str) -> tuple[Path, Path]:
+    stem = cache_dir() / f"mdn-{key[:20]}"
+    return stem.with_suffix(".keras"), stem.with_suffix(".json")
+
+
+def save(result: train.TrainingResult, key: str) -> Path:
+    """Store a training result's model and measurements under ``key``; return the path."""
+    model_path, meta_path = _paths(key)
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"history": result.history, "seconds": result.seconds,
+            "compile_seconds": result.compile_seconds, "step_seconds": result.step_seconds,
+            "device": {"kind": result.device.kind, "devices": list(result.device.devices)}}
+    # Write under temporary names, then rename: a reader never sees half a file.
+    partial = model_path.with_name(model_path.stem + ".partial.keras")
+    result.model.save(partial)
+    meta_path.with_suffix(".partial").write_text(json.dumps(meta))
+    os.replace(meta_path.with_suffix(".partial"), meta_path)
+    os.replace(partial, model_path)
+    return model_path
+
+
+def load(key: str) -> train.TrainingResult | None:
+    """The cached training result for ``key``, or None when there is none."""
+    model_path, meta_path = _paths(key)
+    if not (model_path.is_file() and meta_path.is_file()):
+        return None
+    meta = json.loads(meta_path.read_text())
+    device = train.DeviceChoice(meta["device"]["kind"], tuple(meta["device"]["devices"]))
+    return train.TrainingResult(keras.models.load_model(model_path, compile=False), device,
+                                meta["history"], meta["seconds"], meta["compile_seconds"],
+                                meta["step_seconds"])
+
+
+def trained_mdn(x, y, *, refresh: bool = False, **settings) -> train.TrainingResult:
+    """``train.train_mdn(x, y, **settings)``, loaded from the cache when it holds that model.
+
+    ``refresh=True`` always trains (and replaces the cached copy). The result's times and
+    history are those of the run that trained the model.
+    """
+    if not isinstance(refresh, bool):
+        raise TypeError(f"refresh must be True or False, got {refresh!r}")
+    key = cache_key(x, y, **settings)
+    cached = None if refresh else load(key)
+    if cached is not None:
+        return cached
+    result = train.train_mdn(x, y, **settings)
+    save(result, key)
+    return result

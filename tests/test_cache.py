@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from mdn_utils import cache, data, train
+
+X, Y = data.sample("sinusoid_inverse", 1000, seed=0)
+SMALL = dict(num_components=3, hidden_units=8, steps=40, batch_size=64, eval_every=20,
+             progress=False)
+
+
+@pytest.fixture(autouse=True)
+def cache_in_tmp(monkeypatch, tmp_path):
+    monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
+
+
+def test_key_fills_defaults_and_ignores_what_changes_no_weight():
+    assert cache.cache_key(X, Y, seed=0) == cache.cache_key(X, Y)
+    assert cache.cache_key(X, Y, progress=False) == cache.cache_key(X, Y)
+    assert cache.cache_key(X, Y, validation_data=(X, Y)) == cache.cache_key(X, Y)
+
+
+def test_key_changes_with_settings_and_data():
+    base = cache.cache_key(X, Y)
+    assert cache.cache_key(X, Y, seed=1) != base
+    assert cache.cache_key(X, Y, steps=10) != base
+    y = Y.copy()
+    y[0] += 1e-3
+    assert cache.cache_key(X, y) != base
+
+
+def test_second_call_loads_the_same_model_and_measurements(monkeypatch):
+    first = cache.trained_mdn(X, Y, **SMALL)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of loading the cached model")
+
+    monkeypatch.setattr(train, "train_mdn", no_training)
+    second = cache.trained_mdn(X, Y, **SMALL)
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(first.model(X[:50, None])[1], second.model(X[:50, None])[1])
+    assert second.history == first.history
+    assert (second.seconds, second.step_seconds) == (first.seconds, first.step_seconds)
+    assert second.device == first.device
+    with pytest.raises(AssertionError, match="trained again"):
+        cache.trained_mdn(X, Y, refresh=True, **SMALL)
+
+
+def test_bad_settings_are_rejected_before_training():
+    with pytest.raises(TypeError, match="unknown train_mdn settings: num_component"):
+        cache.cache_key(X, Y, num_component=3)
+    with pytest.raises(TypeError, match="refresh"):
+        cache.trained_mdn(X, Y, refresh="yes")
+    with pytest.raises(ValueError, match="x"):
+        cache.cache_key(X[:10], Y)
