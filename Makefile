@@ -1,7 +1,12 @@
 # Two commands set everything up (see README.md):
 #   make book   build the HTML site into _build/html (creates .venv on first use)
 #   make test   run the unit tests and re-execute every chapter with nbval
-PYTHON ?= python3.11
+# The first of python3.11, python3.12, python3.13 that runs (pyenv shims exist even for
+# versions that are not selected, so each is run, not just looked up); PYTHON=... overrides.
+ifndef PYTHON
+PYTHON := $(firstword $(foreach p,python3.11 python3.12 python3.13,\
+            $(shell $(p) -c "import sys" >/dev/null 2>&1 && echo $(p))))
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -19,6 +24,8 @@ unexport MPLBACKEND
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "make: no python3.11, \
+	python3.12 or python3.13 runs here; install one or pass PYTHON=/path/to/python"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
