@@ -1,26 +1,34 @@
 """The mixture negative log-likelihood, naive and in log space.
 
-For one observation y with mixture logits z, means mu and log-sigmas s (each ``[K]``):
+For one observation y with mixture logits z, means mu and log-sigmas s (each ``[K]``),
+pi = softmax(z), sigma_k = exp(s_k) and N(y | mu, sigma^2) the Gaussian density with
+mean mu and variance sigma^2:
 
 naive (Bishop 1994, eq. 29), computed literally:
 
-    NLL = -log sum_k pi_k N(y | mu_k, sigma_k),   pi = softmax(z),  sigma_k = exp(s_k),
-    N(y | mu, sigma) = exp(-(y - mu)^2 / (2 sigma^2)) / (sqrt(2 pi) sigma).
+    NLL = -log sum_k pi_k N(y | mu_k, sigma_k^2),
+    N(y | mu, sigma^2) = exp(-(y - mu)^2 / (2 sigma^2)) / (sqrt(2 pi) sigma).
 
 It overflows or underflows once logits, log-sigmas or residuals are large: exp(z)
-overflows, N underflows to 0, log 0 = -inf, and its gradient is NaN.
+overflows, N underflows to 0, log 0 = -inf, and the chain rule then multiplies an
+infinite derivative by 0 (or divides inf by inf), which gives NaN gradients.
 
-log space (the derivation of the book's chapter 3):
+log space (book chapter 3), as ``log_space_nll`` computes it:
 
-    log pi_k      = z_k - logsumexp_j z_j
-    log N_k       = -s_k - log sqrt(2 pi) - 0.5 (y - mu_k)^2 / exp(2 s_k)
-    NLL           = -logsumexp_k (log pi_k + log N_k)
+    log pi_k  = z_k - logsumexp_j z_j
+    u_k       = (y - mu_k) * exp(-s_k)                  (standardised residual)
+    log N_k   = -s_k - log sqrt(2 pi) - 0.5 u_k^2
+    NLL       = -logsumexp_k (log pi_k + log N_k)
 
-Every exponential that remains is inside ``reduce_logsumexp``, which subtracts its
-maximum first, so the result and its gradient stay finite. ``tfp_nll`` is TFP's own
-``-MixtureSameFamily.log_prob``, the reference both are tested against.
+``log_space_nll_exp2s_unchecked`` writes the quadratic term as the equal
+0.5 (y - mu_k)^2 / exp(2 s_k) instead. The gradient of that quotient builds
+(y - mu_k)^2 exp(-4 s_k), so it stops being finite at about half the |s| of the
+standardised form (float32: s ~ -22 against ~ -45; measured in chapter 3 with
+``evaluation.finite_limit``). Neither form is finite "for any parameters": the
+standardised form overflows once u_k^2 exceeds the largest float.
 
-All three return the per-example NLL, shape ``[batch]``; average it for a loss.
+``tfp_nll`` is TFP's own ``-MixtureSameFamily.log_prob``, the reference all are tested
+against. All return the per-example NLL, shape ``[batch]``; average it for a loss.
 """
 from __future__ import annotations
 
@@ -53,10 +61,11 @@ def naive_nll_unchecked(y, mixture_logits, means, log_sigmas):
 
 
 def log_space_nll_unchecked(y, mixture_logits, means, log_sigmas):
-    """-logsumexp_k(log_softmax(z)_k - s_k - log sqrt(2 pi) - 0.5 (y - mu_k)^2 / exp(2 s_k)).
+    """-logsumexp_k(log_softmax(z)_k - s_k - log sqrt(2 pi) - 0.5 ((y - mu_k) exp(-s_k))^2).
 
-    The quadratic term is computed as 0.5 * ((y - mu) * exp(-s))^2, the same number,
-    which stays finite for residuals y - mu up to 1e4 and s down to -20 in float32.
+    The quadratic term is the squared standardised residual; in float32 the loss and its
+    gradients stay finite while ((y - mu) exp(-s))^2 < 3.4e38 (s down to about -45 for
+    y - mu = 0.5), and for every s > 0.
     """
     log_weights = mixture_logits - tf.reduce_logsumexp(mixture_logits, -1, keepdims=True)
     standardized = (y - means) * tf.exp(-log_sigmas)
@@ -67,8 +76,10 @@ def log_space_nll_unchecked(y, mixture_logits, means, log_sigmas):
 def log_space_nll_exp2s_unchecked(y, mixture_logits, means, log_sigmas):
     """The same log-space NLL with the quadratic term written 0.5 (y - mu)^2 / exp(2 s).
 
-    Equal to ``log_space_nll_unchecked`` as mathematics; kept to show (book chapter 3) that
-    exp(2 s) overflows or underflows at half the |s| at which exp(-s) does.
+    Equal to ``log_space_nll_unchecked`` as mathematics (the form of the 2018 post); kept
+    to show (book chapter 3) that it is not equal as a program: the quotient's gradient
+    builds (y - mu)^2 exp(-4 s), and exp(2 s) itself overflows for s > 0, so loss and
+    gradients stay finite only for about half the |s| of the standardised form.
     """
     log_weights = mixture_logits - tf.reduce_logsumexp(mixture_logits, -1, keepdims=True)
     log_normal = (-log_sigmas - LOG_SQRT_2PI

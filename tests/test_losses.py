@@ -64,3 +64,38 @@ def test_naive_nll_breaks_on_extremes(name):
     finite = np.isfinite(value) and all(np.all(np.isfinite(g)) for g in grads)
     # sigma = exp(20) ~ 5e8 is still representable, so there the naive form survives.
     assert finite == (name == "huge log-sigma")
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float32, 1e-5), (np.float64, 1e-10)])
+def test_exp2s_form_equals_tfp(random_params, dtype, tolerance):
+    y, logits, means, log_sigmas = losses.check_loss_inputs(
+        *(a.astype(dtype) for a in random_params))
+    ours = losses.log_space_nll_exp2s_unchecked(y, logits, means, log_sigmas).numpy()
+    reference = losses.tfp_nll_unchecked(y, logits, means, log_sigmas).numpy()
+    assert ours.dtype == dtype
+    np.testing.assert_allclose(ours, reference, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_standardised_form_reaches_about_twice_as_far_in_log_sigma(dtype):
+    from mdn_utils import evaluation
+    exp2s = evaluation.finite_limit(losses.log_space_nll_exp2s_unchecked, dtype, "log_sigma",
+                                    iterations=30)
+    library = evaluation.finite_limit(losses.log_space_nll_unchecked, dtype, "log_sigma",
+                                      iterations=30)
+    log_max = np.log(np.finfo(dtype.as_numpy_dtype).max)
+    assert exp2s < library
+    assert 1.8 < library / exp2s < 2.2
+    # exp2s: the quotient's gradient builds a * exp(-4 s); library: u^2 = r^2 exp(-2 s).
+    assert abs(exp2s - log_max / 4) < 0.03 * log_max / 4
+    assert abs(library - log_max / 2) < 0.03 * log_max / 2
+
+
+def test_exp2s_form_breaks_for_wide_components_and_the_library_form_does_not():
+    from mdn_utils import evaluation
+    exp2s = evaluation.finite_limit(losses.log_space_nll_exp2s_unchecked, tf.float32,
+                                    "log_sigma_wide", iterations=30)
+    library = evaluation.finite_limit(losses.log_space_nll_unchecked, tf.float32,
+                                      "log_sigma_wide", iterations=30)
+    assert abs(exp2s - np.log(np.finfo(np.float32).max) / 2) < 1.0   # exp(2s) overflows
+    assert library > 1e38
