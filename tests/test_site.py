@@ -117,6 +117,33 @@ def test_pages_load_no_script_or_stylesheet_from_the_internet():
     assert not remote, "pages need the internet to render:\n" + "\n".join(remote)
 
 
+def test_every_chapter_figure_has_a_numbered_caption_and_alt_text():
+    """Each image a chapter's code draws sits in a <figure> with a numbered caption, and its
+    alt text says what it shows (not the image's file name)."""
+    if not (SITE / "index.html").exists():
+        _unavailable(f"no site at {SITE}: run make book first")
+    problems = []
+    for page in NOTEBOOK_PAGES:
+        html = (SITE / page).read_text(encoding="utf-8")
+        main = html[html.index("<main"):]
+        outputs = [img for img in re.findall(r"<img\b[^>]*>", main)
+                   if re.search(r'src="(_images/|data:image)', img)]
+        figures = re.findall(r"<figure\b.*?</figure>", main, re.S)
+        captioned = [f for f in figures if re.search(r'class="caption-number"', f)]
+        if len(outputs) != sum(f.count("<img") for f in captioned):
+            problems.append(f"{page}: {len(outputs)} images, "
+                            f"{sum(f.count('<img') for f in captioned)} in captioned figures")
+        for img in outputs:
+            alt = re.search(r'alt="([^"]*)"', img)
+            text = alt.group(1) if alt else ""
+            if len(text) < 20 or re.search(r"\.(png|gif|svg|jpe?g)$", text) or "/" in text[:1]:
+                problems.append(f"{page}: image without descriptive alt text: {text!r}")
+        if len(outputs) < expected_figures(page):
+            problems.append(f"{page}: {len(outputs)} images, the chapter shows "
+                            f"{expected_figures(page)}")
+    assert not problems, "\n".join(problems)
+
+
 # ---------------------------------------------------------------- in Chromium
 
 @pytest.fixture(scope="module")
