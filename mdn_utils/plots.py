@@ -114,9 +114,19 @@ def plot_mixture_parameters(model, x_range, resolution=400):
     return fig
 
 
-def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=1000):
-    """p(y | x = x0): the mixture, each weighted component and (if ``dataset``) the truth."""
+def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=1000,
+                   min_weight=0.01):
+    """p(y | x = x0) = sum_k pi_k N(y | mu_k, sigma_k^2): the mixture, its weighted
+    components and (if ``dataset``) the true conditional density.
+
+    Only the components with weight pi_k(x0) > ``min_weight`` are drawn (the others
+    add nothing visible and would only clutter the figure); the mixture curve always
+    sums all K. The legend goes below the axes, so it never covers a peak.
+    """
     x0 = float(checks.finite_array("x0", x0, ndim=0))
+    min_weight = float(checks.finite_array("min_weight", min_weight, ndim=0))
+    if not 0.0 <= min_weight < 1.0:
+        raise ValueError(f"min_weight must be in [0, 1), got {min_weight!r}")
     if y_range is None:
         if dataset is None:
             raise ValueError("give y_range or dataset (to take its y range)")
@@ -124,17 +134,27 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
     y_low, y_high = _range("y_range", y_range)
     pad = 0.05 * (y_high - y_low)
     y_grid = np.linspace(y_low - pad, y_high + pad, checks.positive_int("resolution", resolution))
-    components = component_densities(*predict_params(model, [x0]), y_grid)[0]
-    fig, ax = _axes(ax)
-    for k in range(components.shape[1]):
-        ax.plot(y_grid, components[:, k], lw=0.8, ls=":", color="tab:blue",
-                label="weighted components pi_k N_k" if k == 0 else None)
-    ax.plot(y_grid, components.sum(-1), lw=2, color="tab:blue", label="MDN mixture")
+    logits, means, log_sigmas = predict_params(model, [x0])
+    weights = np.exp(logits[0] - logits[0].max())
+    weights /= weights.sum()
+    components = component_densities(logits, means, log_sigmas, y_grid)[0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+    fig = ax.figure
+    shown = np.flatnonzero(weights > min_weight)
+    for i, k in enumerate(shown):
+        ax.plot(y_grid, components[:, k], lw=1, color="tab:orange",
+                label=rf"components $\pi_k\,\mathcal{{N}}(y \mid \mu_k, \sigma_k^2)$ with "
+                      rf"$\pi_k > {min_weight:g}$ ({len(shown)} of {len(weights)})"
+                if i == 0 else None)
+    ax.plot(y_grid, components.sum(-1), lw=2.2, color="tab:blue",
+            label=r"MDN mixture $p(y \mid x)$")
     if dataset is not None:
         ax.plot(y_grid, conditional_density(dataset, x0, y_grid), lw=1.5, color="k",
-                ls="--", label="true p(y | x)")
-    ax.set(xlabel="y", ylabel=f"p(y | x = {x0:g})", title=f"PDF slice at x = {x0:g}")
-    ax.legend()
+                ls="--", label=r"true $p(y \mid x)$")
+    ax.set(xlabel="y", ylabel=f"density at x = {x0:g}", title=f"PDF slice at x = {x0:g}")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     return fig
 
 

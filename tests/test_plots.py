@@ -1,6 +1,7 @@
 import imageio.v3 as iio
 import matplotlib
 import numpy as np
+import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -27,8 +28,10 @@ def test_figures_are_created():
     ]
     for figure in figures:
         assert isinstance(figure, Figure) and figure.axes
-    # The slice draws the mixture, K components and the true density.
-    assert len(figures[-1].axes[0].lines) == 4 + 2
+    # The slice draws the components with weight > 1%, the mixture and the true density.
+    logits = mdn_model.predict_params(NET, [0.0])[0][0]
+    weights = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    assert len(figures[-1].axes[0].lines) == int(np.sum(weights > 0.01)) + 2
 
 
 def test_component_densities_sum_to_the_mixture_density():
@@ -51,3 +54,56 @@ def test_temperature_gif_loops_with_distinct_frames(tmp_path):
     with Image.open(path) as image:
         assert image.n_frames == len(taus)
         assert image.info.get("loop") == 0
+
+
+def test_plot_data_draws_every_point_and_the_samples():
+    figure = plots.plot_data(X, Y, samples=(X[:10], Y[:10]))
+    data_points, sample_points = figure.axes[0].collections
+    np.testing.assert_array_equal(data_points.get_offsets(), np.column_stack([X, Y]))
+    assert len(sample_points.get_offsets()) == 10
+    assert len(plots.plot_data(X, Y).axes[0].collections) == 1
+
+
+def test_plot_data_rejects_unpaired_columns():
+    with pytest.raises(ValueError, match="must agree"):
+        plots.plot_data(X, Y[:-1])
+    with pytest.raises(ValueError, match="must agree"):
+        plots.plot_data(X, Y, samples=(X, Y[:-1]))
+
+
+def _slice_weights(x0):
+    logits = mdn_model.predict_params(NET, [x0])[0][0].astype(np.float64)
+    weights = np.exp(logits - logits.max())
+    return weights / weights.sum()
+
+
+def test_pdf_slice_draws_only_components_above_min_weight():
+    weights = _slice_weights(0.0)
+    # A threshold between the two smallest weights drops exactly one component.
+    smallest, second = np.sort(weights)[:2]
+    assert second - smallest > 1e-6 * second  # the threshold is not at a float tie
+    threshold = float(0.5 * (smallest + second))
+    figure = plots.plot_pdf_slice(NET, 0.0, y_range=(-12, 12), min_weight=threshold)
+    drawn = int(np.sum(weights > threshold))
+    assert 0 < drawn < len(weights)
+    assert len(figure.axes[0].lines) == drawn + 1  # components + mixture (no truth)
+    # The mixture curve is the sum over ALL components, not only the drawn ones.
+    mixture = figure.axes[0].lines[-1]
+    params = mdn_model.predict_params(NET, [0.0])
+    expected = plots.component_densities(*params, mixture.get_xdata())[0].sum(-1)
+    np.testing.assert_allclose(mixture.get_ydata(), expected, rtol=1e-6)
+
+
+def test_pdf_slice_legend_sits_below_the_axes():
+    figure = plots.plot_pdf_slice(NET, 0.0, dataset="sinusoid_inverse")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    axes_box = figure.axes[0].get_window_extent(renderer)
+    legend_box = figure.axes[0].get_legend().get_window_extent(renderer)
+    assert legend_box.y1 <= axes_box.y0  # entirely under the plotting area: covers no peak
+
+
+@pytest.mark.parametrize("min_weight", [-0.1, 1.0, float("nan")])
+def test_pdf_slice_rejects_bad_min_weight(min_weight):
+    with pytest.raises(ValueError, match="min_weight"):
+        plots.plot_pdf_slice(NET, 0.0, y_range=(-12, 12), min_weight=min_weight)
