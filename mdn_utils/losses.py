@@ -4,7 +4,7 @@ For one observation y with mixture logits z, means mu and log-sigmas s (each ``[
 pi = softmax(z), sigma_k = exp(s_k) and N(y | mu, sigma^2) the Gaussian density with
 mean mu and variance sigma^2:
 
-naive (Bishop 1994, eq. 29), computed literally:
+naive (the error function of Bishop 1994; PRML eq. 5.153), computed literally:
 
     NLL = -log sum_k pi_k N(y | mu_k, sigma_k^2),
     N(y | mu, sigma^2) = exp(-(y - mu)^2 / (2 sigma^2)) / (sqrt(2 pi) sigma).
@@ -52,7 +52,7 @@ def check_loss_inputs(y, mixture_logits, means, log_sigmas):
 
 
 def naive_nll_unchecked(y, mixture_logits, means, log_sigmas):
-    """-log sum_k softmax(z)_k N(y | mu_k, exp(s_k)), literally; y is ``[batch, 1]``."""
+    """-log sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)), literally; y is ``[batch, 1]``."""
     weights = tf.exp(mixture_logits) / tf.reduce_sum(tf.exp(mixture_logits), -1, keepdims=True)
     sigma = tf.exp(log_sigmas)
     normal_pdf = tf.exp(-tf.square(y - means) / (2.0 * tf.square(sigma))) / (

@@ -3,7 +3,7 @@
 An MDN head emits, per input, K mixture logits z_k, K means mu_k and K log-sigmas
 s_k (each ``[batch, K]``). With pi = softmax(z) and sigma_k = exp(s_k),
 
-    p(y | x) = sum_k pi_k N(y | mu_k, sigma_k).                      (Bishop 1994, eq. 22)
+    p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2)            (Bishop 1994; PRML section 5.6)
 
 Two equivalent TFP forms are built here:
 
@@ -57,7 +57,7 @@ def mixture_from_tensors(mixture_logits, means, log_sigmas):
 
 
 def mixture_distribution(mixture_logits, means, log_sigmas):
-    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(s_k)), batch shape ``[batch]``."""
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)), batch shape ``[batch]``."""
     return mixture_from_tensors(*check_mixture_params(mixture_logits, means, log_sigmas))
 
 

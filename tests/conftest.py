@@ -8,6 +8,30 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
+def _fake_gpu_list(count):
+    """Make TensorFlow's device discovery report ``count`` GPUs (MDN_FAKE_GPUS=count).
+
+    Ops still run where TensorFlow can place them (soft placement puts them on the CPU),
+    so the whole suite can run as it would on a machine where TensorFlow sees GPUs: no
+    test may assume the CPU.
+    """
+    import tensorflow as tf
+
+    real = tf.config.list_physical_devices
+
+    def listed(device_type=None):
+        if device_type == "GPU":
+            return [tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+                    for i in range(count)]
+        return real(device_type)
+
+    tf.config.list_physical_devices = listed
+
+
+if os.environ.get("MDN_FAKE_GPUS"):
+    _fake_gpu_list(int(os.environ["MDN_FAKE_GPUS"]))
+
+
 @pytest.fixture
 def random_params():
     """Random mixture parameters [batch, K] and targets y [batch], float64."""
