@@ -159,10 +159,13 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
 
 
 def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000,
-                       seed=0, size=(6.0, 4.0), dpi=80):
+                       seed=0, size=(10.0, 5.6), dpi=100, data_y_range=None, font_size=15):
     """One RGB frame ``[H, W, 3]`` per tau: samples at that tau over x in ``x_range``.
 
-    All frames share the x grid and the random seed, so they differ by tau alone.
+    All frames share the x grid and the random seed, so they differ by tau alone. The
+    frame is ``size * dpi`` pixels (1000 x 560 by default). ``y_range`` sets the axes;
+    give ``data_y_range=(low, high)`` (the range of the data) to shade it and print in each
+    frame the share of samples outside it and the share beyond the axes.
     """
     x_low, x_high = _range("x_range", x_range)
     y_low, y_high = _range("y_range", y_range)
@@ -170,22 +173,40 @@ def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000
     if np.any(taus <= 0):
         raise ValueError(f"taus must all be > 0, got minimum {taus.min()}")
     num_points = checks.positive_int("num_points", num_points)
+    dpi = checks.positive_int("dpi", dpi)
+    font_size = checks.positive_float("font_size", font_size)
+    size = checks.finite_array("size", size, ndim=1)
+    if size.shape != (2,) or np.any(size <= 0):
+        raise ValueError(f"size must be (width, height) in inches, both > 0, got {size!r}")
+    if data_y_range is not None:
+        data_low, data_high = _range("data_y_range", data_y_range)
     x_grid = np.linspace(x_low, x_high, num_points)
     params = predict_params(model, x_grid)
     frames = []
-    for tau in taus:
-        samples = sample_with_temperature(*params, tau=float(tau), seed=seed)[0]
-        fig = Figure(figsize=size, dpi=dpi)
-        canvas = FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        if data is not None:
-            ax.scatter(data[0], data[1], **DATA_STYLE)
-        ax.scatter(x_grid, samples, s=3, alpha=0.5, color="tab:red")
-        ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x", ylabel="y",
-               title=f"samples at temperature tau = {tau:.2f}")
-        fig.tight_layout()
-        canvas.draw()
-        frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
+    with plt.rc_context({"font.size": font_size}):
+        for tau in taus:
+            samples = sample_with_temperature(*params, tau=float(tau), seed=seed)[0]
+            fig = Figure(figsize=tuple(size), dpi=dpi)
+            canvas = FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
+            if data_y_range is not None:
+                ax.axhspan(data_low, data_high, color="0.93", zorder=0,
+                           label="range of the data")
+            if data is not None:
+                ax.scatter(data[0], data[1], **DATA_STYLE)
+            ax.scatter(x_grid, samples, s=6, alpha=0.6, color="tab:red", rasterized=True)
+            ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x", ylabel="y")
+            ax.set_title(f"one sample of y per x at temperature \u03c4 = {tau:.2f}")
+            if data_y_range is not None:
+                outside = np.mean((samples < data_low) | (samples > data_high))
+                off_plot = np.mean((samples < y_low) | (samples > y_high))
+                ax.text(0.01, 0.98, f"outside the data range (shaded): {outside:.1%}\n"
+                        f"beyond these axes: {off_plot:.2%}", transform=ax.transAxes,
+                        va="top", ha="left",
+                        bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.6"))
+            fig.tight_layout()
+            canvas.draw()
+            frames.append(np.asarray(canvas.buffer_rgba())[..., :3].copy())
     return np.stack(frames)
 
 
@@ -194,7 +215,8 @@ def write_temperature_gif(model, path, x_range, y_range, taus=None, data=None,
     """Write the temperature animation to ``path`` as a looping GIF; return the path.
 
     ``taus`` defaults to 20 values from 0.05 to 3, geometrically spaced, then back down,
-    so the loop is smooth.
+    so the loop is smooth. ``frame_options`` go to ``temperature_frames`` (frame size,
+    dpi, ``data_y_range`` for the shaded data band and the share of samples outside it).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path, got {type(path).__name__}")

@@ -45,8 +45,8 @@ def test_component_densities_sum_to_the_mixture_density():
 def test_temperature_gif_loops_with_distinct_frames(tmp_path):
     path = tmp_path / "temperature.gif"
     taus = [0.1, 1.0, 3.0]
-    plots.write_temperature_gif(NET, path, SPEC.x_range, SPEC.y_range, taus=taus,
-                                num_points=200, dpi=40)
+    plots.write_temperature_gif(NET, path, SPEC.x_range, (-30, 30), taus=taus,
+                                num_points=200, data_y_range=SPEC.y_range)
     frames = iio.imread(path, index=None)
     assert frames.shape[0] == len(taus)
     assert not np.array_equal(frames[0], frames[1])
@@ -54,6 +54,11 @@ def test_temperature_gif_loops_with_distinct_frames(tmp_path):
     with Image.open(path) as image:
         assert image.n_frames == len(taus)
         assert image.info.get("loop") == 0
+        assert image.size == (1000, 560)  # the default frame: 10 x 5.6 inches at 100 dpi
+    # data_y_range draws the data band and the shares outside it: the frame changes.
+    plain, banded = (plots.temperature_frames(NET, SPEC.x_range, (-30, 30), [1.0], num_points=200,
+                                              data_y_range=band) for band in (None, SPEC.y_range))
+    assert plain.shape == banded.shape and not np.array_equal(plain, banded)
 
 
 def test_plot_data_draws_every_point_and_the_samples():
