@@ -24,7 +24,7 @@ SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
 
 
 def component_densities(mixture_logits, means, log_sigmas, y_grid):
-    """pi_k N(y | mu_k, sigma_k) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
+    """pi_k N(y | mu_k, sigma_k^2) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
     logits = np.asarray(mixture_logits, np.float64)
     log_weights = logits - logits.max(-1, keepdims=True)
     log_weights -= np.log(np.exp(log_weights).sum(-1, keepdims=True))
@@ -97,20 +97,42 @@ def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=
     return fig
 
 
-def plot_mixture_parameters(model, x_range, resolution=400):
-    """Two panels against x: the weights pi_k(x), and the means mu_k(x) shaded by weight."""
+def components_carrying_weight(model, x, min_weight=0.01) -> np.ndarray:
+    """Indices k with max over the given x of pi_k(x) > ``min_weight`` (sorted)."""
+    min_weight = checks.positive_float("min_weight", min_weight)
+    logits = predict_params(model, x)[0]
+    weights = np.exp(logits - logits.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    return np.flatnonzero(weights.max(axis=0) > min_weight)
+
+
+def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resolution=400):
+    """Weights pi_k(x) (top) and means mu_k(x) (bottom, faded where pi_k is small), drawn
+    only for the components whose weight exceeds ``min_weight`` somewhere in ``x_range``;
+    ``y_range`` limits the means panel (unused components can sit far outside the data).
+    """
     x_low, x_high = _range("x_range", x_range)
     resolution = checks.positive_int("resolution", resolution, minimum=2)
     x_grid = np.linspace(x_low, x_high, resolution)
     logits, means, _ = predict_params(model, x_grid)
     weights = np.exp(logits - logits.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 6), sharex=True)
-    top.plot(x_grid, weights, lw=1)
-    top.set(ylabel="weight pi_k(x)", title="Mixture weights and means")
-    for k in range(means.shape[1]):
-        bottom.scatter(x_grid, means[:, k], s=3, alpha=np.clip(weights[:, k], 0.02, 1))
-    bottom.set(xlabel="x", ylabel="mean mu_k(x)")
+    shown = components_carrying_weight(model, x_grid, min_weight)
+    colours = plt.get_cmap("tab20" if len(shown) > 10 else "tab10")
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    for i, k in enumerate(shown):
+        colour = colours(i % colours.N)
+        top.plot(x_grid, weights[:, k], lw=1.5, color=colour)
+        visible = weights[:, k] > min_weight
+        bottom.scatter(x_grid[visible], means[visible, k], s=4, color=colour,
+                       alpha=np.clip(weights[visible, k], 0.15, 1))
+    top.set(ylabel="weight $\\pi_k(x)$", ylim=(0, 1.02),
+            title=f"The {len(shown)} of {weights.shape[1]} components with weight above "
+                  f"{min_weight:.0%} somewhere")
+    bottom.set(xlabel="x", ylabel="mean $\\mu_k(x)$ (where $\\pi_k > $" + f"{min_weight:.0%})")
+    if y_range is not None:
+        bottom.set_ylim(*_range("y_range", y_range))
+    fig.tight_layout()
     return fig
 
 

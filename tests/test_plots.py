@@ -13,10 +13,6 @@ NET = mdn_model.build_mdn(num_components=4, hidden_units=8, x_stats=mdn_model.da
 SPEC = data.get_dataset("sinusoid_inverse")
 
 
-def test_runs_without_a_display():
-    assert matplotlib.get_backend().lower() == "agg"
-
-
 def test_figures_are_created():
     history = {"step": [1, 2], "train_nll": [2.0, 1.5], "validation_nll": [2.1, 1.6]}
     figures = [
@@ -112,3 +108,18 @@ def test_pdf_slice_legend_sits_below_the_axes():
 def test_pdf_slice_rejects_bad_min_weight(min_weight):
     with pytest.raises(ValueError, match="min_weight"):
         plots.plot_pdf_slice(NET, 0.0, y_range=(-12, 12), min_weight=min_weight)
+
+
+def test_mixture_parameters_draw_only_components_that_carry_weight():
+    x_grid = np.linspace(*SPEC.x_range, 50)
+    logits = mdn_model.predict_params(NET, x_grid)[0]
+    weights = np.exp(logits - logits.max(-1, keepdims=True))
+    weights /= weights.sum(-1, keepdims=True)
+    threshold = float(np.sort(weights.max(axis=0))[1])   # leaves out the lightest component
+    carrying = plots.components_carrying_weight(NET, x_grid, threshold)
+    np.testing.assert_array_equal(carrying, np.flatnonzero(weights.max(axis=0) > threshold))
+    assert 0 < len(carrying) < weights.shape[1]
+    figure = plots.plot_mixture_parameters(NET, SPEC.x_range, SPEC.y_range, min_weight=threshold,
+                                           resolution=50)
+    assert len(figure.axes[0].lines) == len(carrying)
+    assert figure.axes[1].get_ylim() == SPEC.y_range
