@@ -39,6 +39,7 @@ import tensorflow as tf
 
 from . import checks
 from .mixture import check_mixture_params, mixture_from_tensors
+from .params import MixtureParams
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -109,3 +110,77 @@ def tfp_nll(y, mixture_logits, means, log_sigmas):
 
 LOSSES = {"naive": naive_nll_unchecked, "log_space": log_space_nll_unchecked,
           "tfp": tfp_nll_unchecked}
+
+
+# ---- D-dimensional targets (issue 9): one MixtureParams instead of the 1-D triple ----------
+
+def diag_mixture_nll_unchecked(y, logits, locs, log_sigmas):
+    """Per-example NLL ``[n]`` of a diagonal-covariance mixture; y ``[n, D]``, tensors.
+
+    With Sigma_k = diag(sigma_k^2), sigma_kd = exp(s_kd), the density factorises over
+    dimensions, so its log is a sum of D one-dimensional log-densities, each written with
+    the standardised residual u_kd = (y_d - mu_kd) exp(-s_kd) as in ``log_space_nll``:
+
+        log N(y | mu_k, diag(sigma_k^2)) = sum_d [ -s_kd - log sqrt(2 pi) - 0.5 u_kd^2 ]
+        NLL = -logsumexp_k( log_softmax(z)_k + sum_d [ ... ] )
+
+    The sum over d sits inside the logsumexp (it is one component's log-density); the
+    logsumexp over k is the only place where log-densities of different components meet.
+    For D = 1 this is ``log_space_nll_unchecked``. No checks: for compiled training loops.
+    """
+    log_weights = logits - tf.reduce_logsumexp(logits, -1, keepdims=True)     # [n, K]
+    standardized = (y[:, None, :] - locs) * tf.exp(-log_sigmas)               # [n, K, D]
+    log_normal = tf.reduce_sum(-log_sigmas - LOG_SQRT_2PI - 0.5 * tf.square(standardized),
+                               axis=-1)                                        # [n, K]
+    return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+
+
+def full_mixture_nll_unchecked(y, logits, locs, scale_tril):
+    """Per-example NLL ``[n]`` of a full-covariance mixture; y ``[n, D]``, tensors.
+
+    With Sigma_k = L_k L_k^T (L_k lower-triangular, positive diagonal), log det Sigma_k =
+    2 sum_d log L_kdd and (y - mu)^T Sigma_k^{-1} (y - mu) = ||w_k||^2 for the whitened
+    residual w_k = L_k^{-1}(y - mu_k), found by a triangular solve (no inverse formed):
+
+        log N(y | mu_k, Sigma_k) = -sum_d log L_kdd - (D/2) log 2 pi - 0.5 ||w_k||^2
+        NLL = -logsumexp_k( log_softmax(z)_k + log N(y | mu_k, Sigma_k) )
+
+    No checks: for compiled training loops.
+    """
+    log_weights = logits - tf.reduce_logsumexp(logits, -1, keepdims=True)     # [n, K]
+    residual = (y[:, None, :] - locs)[..., None]                               # [n, K, D, 1]
+    whitened = tf.linalg.triangular_solve(scale_tril, residual, lower=True)[..., 0]
+    log_det_scale = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(scale_tril)), axis=-1)
+    dimension = tf.cast(tf.shape(locs)[-1], locs.dtype)
+    log_normal = (-log_det_scale - dimension * LOG_SQRT_2PI
+                  - 0.5 * tf.reduce_sum(tf.square(whitened), axis=-1))         # [n, K]
+    return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+
+
+def check_targets(y, params):
+    """Validate y against ``params``: ``[n, D]`` (or ``[n]`` when D = 1), finite; NumPy."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    y = checks.finite_array("y", y, ndim=(1, 2), dtype=params.dtype)
+    if y.ndim == 1:
+        if params.D != 1:
+            raise ValueError(f"y must have shape [n, D] = [n, {params.D}], got {y.shape}")
+        y = y[:, None]
+    if y.shape[1] != params.D:
+        raise ValueError(f"y must have D = {params.D} columns like params.locs, "
+                         f"got shape {y.shape}")
+    checks.same_length(y=y, params=params.logits)
+    return y
+
+
+def mixture_nll(y, params):
+    """Per-example mixture NLL ``-log p(y | x)``, ``[n]``, for any D; computed in log space.
+
+    y is ``[n, D]`` (``[n]`` allowed when D = 1), ``params`` a ``MixtureParams``; dispatches
+    to ``diag_mixture_nll_unchecked`` or ``full_mixture_nll_unchecked`` (maths there).
+    """
+    y = tf.convert_to_tensor(check_targets(y, params))
+    logits, locs = tf.convert_to_tensor(params.logits), tf.convert_to_tensor(params.locs)
+    if params.covariance == "diag":
+        return diag_mixture_nll_unchecked(y, logits, locs, tf.convert_to_tensor(params.log_sigmas))
+    return full_mixture_nll_unchecked(y, logits, locs, tf.convert_to_tensor(params.scale_tril))
