@@ -38,13 +38,16 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build $(BOOK_DIR) -W --keep-going --all
 
 # Builds the site first: the browser check (tests/test_site.py) reads _build/html.
+# Then the unit tests once more as if TensorFlow saw a GPU (tests/conftest.py fakes the
+# device list; ops still run on the CPU): no test may assume the CPU.
 test: book
 	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
+	MDN_FAKE_GPUS=1 $(MAKE) --no-print-directory unit
 
 # The unit tests alone: no site, no Binder stand-in, no build-failure builds.
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/test_site.py --ignore=tests/test_binder.py \
-		--ignore=tests/test_build_fails.py
+		--ignore=tests/test_build_fails.py -p no:cacheprovider -q
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -1,9 +1,12 @@
 """mdn_utils: the library behind the MDN book.
 
 Modules, in the order data flows (each imports only those before it):
-``checks`` (argument validation), ``data``, ``mixture``, ``losses``, ``model``,
-``train``, ``sampling``, ``plots``; then, for the report, ``evaluation``, ``tables``
-(Markdown tables) and ``bench`` (``make bench``).
+``checks`` (argument validation), ``data``, ``params`` (the layout of a mixture's
+parameters, any output width D), ``mixture``, ``losses``, ``model``,
+``train``, ``cache`` (trained models reused across chapters), ``sampling``, ``plots``;
+then, for the measurements, ``stability`` (loss forms scored by relative error),
+``evaluation``, ``calibration``, ``tables`` (Markdown tables) and ``bench``
+(``make bench``).
 """
 import os
 
