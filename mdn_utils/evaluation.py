@@ -8,6 +8,9 @@ each form of the loss stops being finite.
   exactly when (1 - c)/2 <= u_i <= (1 + c)/2, so ``interval_coverage`` needs no quantiles.
 * ``loss_and_gradients_finite`` / ``finite_limit``: whether a loss and its gradients are
   finite on given values, and the largest magnitude of one input at which they still are.
+
+A uniform pooled PIT is necessary, not sufficient, for calibration: ``mdn_utils.calibration``
+checks it per bin of x, with coverage standard errors, HDR coverage and the CRPS.
 """
 from __future__ import annotations
 
@@ -25,12 +28,17 @@ from .model import predict_params
 
 @dataclass(frozen=True)
 class Gap:
-    """Model NLL, Bayes-optimal NLL and their paired gap (nats) on one test set."""
+    """Model NLL, Bayes-optimal NLL and their paired gap (nats) on one test set.
+
+    ``standard_error`` is the gap's (paired); ``bayes_nll_standard_error`` is that of the
+    floor alone, std(-log p_true(y_i | x_i)) / sqrt(n), for comparing it with H(Y | X).
+    """
 
     model_nll: float
     bayes_nll: float
     gap: float
     standard_error: float
+    bayes_nll_standard_error: float = float("nan")
 
 
 def nll_gap(model, dataset: str, x, y) -> Gap:
@@ -40,8 +48,9 @@ def nll_gap(model, dataset: str, x, y) -> Gap:
     model_nll = log_space_nll_unchecked(tf.constant(y[:, None]), *params).numpy().astype(np.float64)
     true_nll = -np.log(conditional_density(dataset, x, y))
     difference = model_nll - true_nll
+    root_n = np.sqrt(len(difference))
     return Gap(float(model_nll.mean()), float(true_nll.mean()), float(difference.mean()),
-               float(difference.std(ddof=1) / np.sqrt(len(difference))))
+               float(difference.std(ddof=1) / root_n), float(true_nll.std(ddof=1) / root_n))
 
 
 def pit_values(model, x, y) -> np.ndarray:

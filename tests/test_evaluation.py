@@ -30,6 +30,8 @@ def test_nll_gap_pairs_model_and_truth_on_the_same_points():
     assert abs(gap.bayes_nll - data.bayes_nll("sinusoid_inverse", x, y)) < 1e-9
     assert abs(gap.gap - (gap.model_nll - gap.bayes_nll)) < 1e-5
     assert gap.gap > 0 and gap.standard_error > 0
+    true_nll = -np.log(data.conditional_density("sinusoid_inverse", x, y))
+    assert abs(gap.bayes_nll_standard_error - true_nll.std(ddof=1) / np.sqrt(len(x))) < 1e-12
 
 
 def test_finite_limits_order_the_two_forms():
