@@ -82,7 +82,7 @@ def pit_by_bin(x, pit, num_bins: int = 10, pit_bins: int = 10,
 
     Per bin of n points with cell counts O_j (``pit_bins`` equal cells of [0, 1]):
     chi-square = sum_j (O_j - n/J)^2 / (n/J) with J - 1 degrees of freedom, and the
-    one-sample Kolmogorov-Smirnov statistic sup_u |F_n(u) - u|. A bin is flagged when
+    one-sample Kolmogorov-Smirnov statistic sup_u abs(F_n(u) - u). A bin is flagged when
     either p-value is below alpha / num_bins (Bonferroni over the bins). Each bin also
     reports the coverage of the central interval of mass ``level`` (``coverage_report``).
     """
@@ -145,7 +145,7 @@ class Coverage:
 
     @property
     def flagged(self) -> bool:
-        """True when |coverage - level| > tolerance standard errors."""
+        """True when abs(coverage - level) > tolerance standard errors."""
         return abs(self.z) > self.tolerance
 
 
@@ -299,7 +299,7 @@ def crps_mixture(mixture_logits, means, log_sigmas, y) -> np.ndarray:
 
 
 def crps_uniform(y, low: float, high: float) -> np.ndarray:
-    """CRPS of U(low, high) at y: (high - low) (|z - z'| + z'^2 - z' + 1/3), with
+    """CRPS of U(low, high) at y: (high - low) (abs(z - z') + z'^2 - z' + 1/3), with
     z = (y - low) / (high - low) and z' = z clipped to [0, 1]."""
     y = checks.finite_array("y", y, ndim=1)
     low, high = float(low), float(high)

@@ -22,7 +22,7 @@ log space (book chapter 3), as ``log_space_nll`` computes it:
 
 ``log_space_nll_exp2s_unchecked`` writes the quadratic term as the equal
 0.5 (y - mu_k)^2 / exp(2 s_k) instead. The gradient of that quotient builds
-(y - mu_k)^2 exp(-4 s_k), so it stops being finite at about half the |s| of the
+(y - mu_k)^2 exp(-4 s_k), so it stops being finite at about half the abs(s) of the
 standardised form (float32: s ~ -22 against ~ -45; measured in chapter 3 with
 ``evaluation.finite_limit``). Neither form is finite "for any parameters": the
 standardised form overflows once u_k^2 exceeds the largest float.
@@ -80,7 +80,7 @@ def log_space_nll_exp2s_unchecked(y, mixture_logits, means, log_sigmas):
     Equal to ``log_space_nll_unchecked`` as mathematics (the form of the 2018 post); kept
     to show (book chapter 3) that it is not equal as a program: the quotient's gradient
     builds (y - mu)^2 exp(-4 s), and exp(2 s) itself overflows for s > 0, so loss and
-    gradients stay finite only for about half the |s| of the standardised form.
+    gradients stay finite only for about half the abs(s) of the standardised form.
     """
     log_weights = mixture_logits - tf.reduce_logsumexp(mixture_logits, -1, keepdims=True)
     log_normal = (-log_sigmas - LOG_SQRT_2PI

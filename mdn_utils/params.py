@@ -1,7 +1,7 @@
 """The parameters of a mixture density network's output, for targets y of any width D.
 
 Layout (the one place it is written down). For n inputs, K components and D target
-dimensions, with dtype float32 or float64:
+dimensions, with dtype float32 or float64::
 
     logits      [n, K]        mixture logits z_k; pi = softmax(z)
     locs        [n, K, D]     component means mu_k

@@ -152,7 +152,7 @@ def tempered_density(mixture_logits, means, log_sigmas, y_grid, tau: float) -> n
 
 
 def density_distances(p, q, y_grid) -> dict:
-    """L1 distance integral |p - q| dy (0 to 2) and KL(p || q) = integral p log(p / q) dy.
+    """L1 distance integral abs(p - q) dy (0 to 2) and KL(p || q) = integral p log(p / q) dy.
 
     ``p`` and ``q`` are densities on ``y_grid`` (``[len(y_grid)]`` or ``[batch, len(y_grid)]``);
     each is renormalised on the grid first. Returns floats (or arrays for a batch).

@@ -5,7 +5,7 @@ only a few significant bits). So each form of the mixture NLL is evaluated in a 
 precision (float32) and compared with a reference evaluated in a higher one (by default
 TFP's ``-MixtureSameFamily.log_prob`` in float64):
 
-    relative error = ||v - v_ref|| / ||v_ref||          (Euclidean norm; |.| for the loss)
+    relative error = ||v - v_ref|| / ||v_ref||          (Euclidean norm; abs for the loss)
 
 for the loss and for its gradient with respect to (z, mu, s) stacked into one vector.
 A non-finite value scores ``inf``; a non-finite reference gives ``nan`` (no score: the
