@@ -1,0 +1,47 @@
+"""The chapters' sources follow the book's conventions (no build needed)."""
+import re
+
+import nbformat
+import pytest
+import yaml
+
+from test_site import ROOT
+
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CHAPTERS = [ROOT / (c["file"] + ".ipynb") for part in TOC["parts"] for c in part["chapters"]
+            if (ROOT / (c["file"] + ".ipynb")).exists()]
+
+
+@pytest.fixture(params=CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def chapter(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def _markdown(notebook):
+    return "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+
+
+def test_committed_without_outputs(chapter):
+    for cell in chapter.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, cell.source[:60]
+
+
+def test_opens_with_what_you_will_learn_and_ends_with_takeaways_and_exercises(chapter):
+    first = next(c.source for c in chapter.cells if c.cell_type == "markdown")
+    assert "In this chapter you will learn" in first
+    text = _markdown(chapter)
+    assert re.search(r"^## Takeaways$", text, re.M) and re.search(r"^## Exercises$", text, re.M)
+    assert text.index("## Takeaways") < text.index("## Exercises")
+
+
+def test_every_figure_cell_has_a_caption_a_name_and_alt_text_and_is_cited(chapter):
+    text = _markdown(chapter)
+    for cell in chapter.cells:
+        if cell.cell_type != "code" or not ("plt.show()" in cell.source or "Image(" in cell.source):
+            continue
+        meta = cell.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        assert figure.get("caption") and figure.get("name"), cell.source[:60]
+        assert len(image.get("alt", "")) >= 20, f"{figure.get('name')}: no descriptive alt text"
+        assert f"{{numref}}`{figure['name']}`" in text, f"{figure['name']} is never cited"
