@@ -8,16 +8,14 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
-def _fake_gpu_list(count):
-    """Make TensorFlow's device discovery report ``count`` GPUs (MDN_FAKE_GPUS=count).
+def gpu_listing(count, real):
+    """A stand-in for ``tf.config.list_physical_devices`` that reports ``count`` GPUs and
+    asks ``real`` for every other device type.
 
-    Ops still run where TensorFlow can place them (soft placement puts them on the CPU),
-    so the whole suite can run as it would on a machine where TensorFlow sees GPUs: no
-    test may assume the CPU.
+    Ops still run where TensorFlow can place them (soft placement puts them on the CPU), so
+    tests can run as they would on a machine where TensorFlow sees GPUs.
     """
     import tensorflow as tf
-
-    real = tf.config.list_physical_devices
 
     def listed(device_type=None):
         if device_type == "GPU":
@@ -25,11 +23,25 @@ def _fake_gpu_list(count):
                     for i in range(count)]
         return real(device_type)
 
-    tf.config.list_physical_devices = listed
+    return listed
 
 
+# MDN_FAKE_GPUS=n runs the whole suite as if TensorFlow saw n GPUs: no test may assume the CPU.
 if os.environ.get("MDN_FAKE_GPUS"):
-    _fake_gpu_list(int(os.environ["MDN_FAKE_GPUS"]))
+    import tensorflow as tf
+
+    tf.config.list_physical_devices = gpu_listing(int(os.environ["MDN_FAKE_GPUS"]),
+                                                  tf.config.list_physical_devices)
+
+
+@pytest.fixture
+def fake_gpus(monkeypatch):
+    """``fake_gpus(n)`` makes TensorFlow report n GPUs for the rest of the test."""
+    import tensorflow as tf
+
+    real = tf.config.list_physical_devices
+    return lambda count: monkeypatch.setattr(tf.config, "list_physical_devices",
+                                             gpu_listing(count, real))
 
 
 @pytest.fixture

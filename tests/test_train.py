@@ -9,33 +9,21 @@ SMALL = dict(num_components=3, hidden_units=8, steps=60, batch_size=64, eval_eve
              progress=False)
 
 
-def _fake_gpus(monkeypatch, count):
-    real = tf.config.list_physical_devices
-
-    def fake(device_type=None):
-        if device_type == "GPU":
-            return [tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
-                    for i in range(count)]
-        return real(device_type)
-
-    monkeypatch.setattr(tf.config, "list_physical_devices", fake)
-
-
 @pytest.mark.parametrize("count, kind, devices", [
     (0, "cpu", ("/CPU:0",)),
     (1, "gpu", ("/GPU:0",)),
     (2, "gpu", ("/GPU:0", "/GPU:1")),
 ])
-def test_device_choice_follows_visible_gpus(monkeypatch, count, kind, devices):
+def test_device_choice_follows_visible_gpus(monkeypatch, fake_gpus, count, kind, devices):
     monkeypatch.delenv("MDN_DEVICE", raising=False)
-    _fake_gpus(monkeypatch, count)
+    fake_gpus(count)
     choice = train.choose_device()
     assert (choice.kind, choice.devices) == (kind, devices)
 
 
-def test_several_gpus_use_mirrored_strategy(monkeypatch):
+def test_several_gpus_use_mirrored_strategy(monkeypatch, fake_gpus):
     monkeypatch.delenv("MDN_DEVICE", raising=False)
-    _fake_gpus(monkeypatch, 2)
+    fake_gpus(2)
     choice = train.choose_device()
     assert choice.devices == ("/GPU:0", "/GPU:1")
     # Building the strategy needs real devices; the class it picks is what matters here.
@@ -46,13 +34,13 @@ def test_several_gpus_use_mirrored_strategy(monkeypatch):
     assert created["devices"] == ["/GPU:0", "/GPU:1"]
 
 
-def test_environment_override(monkeypatch):
-    _fake_gpus(monkeypatch, 1)
+def test_environment_override(monkeypatch, fake_gpus):
+    fake_gpus(1)
     monkeypatch.setenv("MDN_DEVICE", "cpu")
     assert train.choose_device().kind == "cpu"
     monkeypatch.setenv("MDN_DEVICE", "gpu")
     assert train.choose_device().kind == "gpu"
-    _fake_gpus(monkeypatch, 0)
+    fake_gpus(0)
     with pytest.raises(RuntimeError, match="GPU"):
         train.choose_device()
     monkeypatch.setenv("MDN_DEVICE", "tpu")
