@@ -46,7 +46,8 @@ def _common_dtype(*values) -> np.dtype:
     return np.dtype(np.float64)
 
 
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log pi_k = z_k - logsumexp_j z_j over the last axis (NumPy, max-shifted first)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
@@ -197,7 +198,7 @@ class MixtureParams:
         tau = checks.positive_float("tau", tau)
         floor = np.finfo(self.dtype).min
         with np.errstate(over="ignore"):  # -inf for weights that underflow, floored below
-            logits = np.maximum(_log_softmax(self.logits) / tau, floor).astype(self.dtype)
+            logits = np.maximum(log_softmax(self.logits) / tau, floor).astype(self.dtype)
         if self.covariance == "diag":
             return MixtureParams.diag(logits, self.locs, self.log_sigmas + 0.5 * np.log(tau))
         return MixtureParams.full(logits, self.locs, self.scale_tril * np.sqrt(tau))
@@ -215,7 +216,7 @@ class MixtureParams:
         seed = checks.positive_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
         gumbel = rng.gumbel(size=(num_samples, self.n, self.K))
-        component = np.argmax(_log_softmax(self.logits) + tau * gumbel, axis=-1)  # [S, n]
+        component = np.argmax(log_softmax(self.logits) + tau * gumbel, axis=-1)  # [S, n]
         rows = np.arange(self.n)
         noise = rng.standard_normal((num_samples, self.n, self.D))
         if self.covariance == "diag":

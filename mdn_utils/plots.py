@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from . import checks
 from .data import conditional_density, get_dataset
 from .model import predict_params
+from .params import log_softmax
 from .sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
@@ -25,9 +26,7 @@ SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
 
 def component_densities(mixture_logits, means, log_sigmas, y_grid):
     """pi_k N(y | mu_k, sigma_k^2) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
-    logits = np.asarray(mixture_logits, np.float64)
-    log_weights = logits - logits.max(-1, keepdims=True)
-    log_weights -= np.log(np.exp(log_weights).sum(-1, keepdims=True))
+    log_weights = log_softmax(np.asarray(mixture_logits, np.float64))
     y = np.asarray(y_grid, np.float64)[None, :, None]
     mu = np.asarray(means, np.float64)[:, None, :]
     log_sigma = np.asarray(log_sigmas, np.float64)[:, None, :]
@@ -100,9 +99,7 @@ def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=
 def components_carrying_weight(model, x, min_weight=0.01) -> np.ndarray:
     """Indices k with max over the given x of pi_k(x) > ``min_weight`` (sorted)."""
     min_weight = checks.positive_float("min_weight", min_weight)
-    logits = predict_params(model, x)[0]
-    weights = np.exp(logits - logits.max(-1, keepdims=True))
-    weights /= weights.sum(-1, keepdims=True)
+    weights = np.exp(log_softmax(predict_params(model, x)[0]))
     return np.flatnonzero(weights.max(axis=0) > min_weight)
 
 
@@ -113,11 +110,11 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
     """
     x_low, x_high = _range("x_range", x_range)
     resolution = checks.positive_int("resolution", resolution, minimum=2)
+    min_weight = checks.positive_float("min_weight", min_weight)
     x_grid = np.linspace(x_low, x_high, resolution)
     logits, means, _ = predict_params(model, x_grid)
-    weights = np.exp(logits - logits.max(-1, keepdims=True))
-    weights /= weights.sum(-1, keepdims=True)
-    shown = components_carrying_weight(model, x_grid, min_weight)
+    weights = np.exp(log_softmax(logits))
+    shown = np.flatnonzero(weights.max(axis=0) > min_weight)   # components_carrying_weight
     colours = plt.get_cmap("tab20" if len(shown) > 10 else "tab10")
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     for i, k in enumerate(shown):

@@ -26,14 +26,11 @@ y = mu_k + sigma_k(tau) * eps with eps ~ N(0, 1).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import logsumexp
 
 from . import checks
 from .model import predict_params
-
-
-def _log_softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+from .params import log_softmax
 
 
 def _check_params(mixture_logits, means, log_sigmas):
@@ -54,7 +51,7 @@ def apply_temperature(mixture_logits, log_sigmas, tau: float):
     tau = checks.positive_float("tau", tau)
     logits = checks.finite_array("mixture_logits", mixture_logits, ndim=2)
     log_sigmas = checks.finite_array("log_sigmas", log_sigmas, ndim=2)
-    return _log_softmax(_log_softmax(logits) / tau), log_sigmas + 0.5 * np.log(tau)
+    return log_softmax(log_softmax(logits) / tau), log_sigmas + 0.5 * np.log(tau)
 
 
 def sample_with_temperature(mixture_logits, means, log_sigmas, tau: float = 1.0,
@@ -65,7 +62,7 @@ def sample_with_temperature(mixture_logits, means, log_sigmas, tau: float = 1.0,
     seed = checks.positive_int("seed", seed, minimum=0)
     logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
     rng = np.random.default_rng(seed)
-    log_weights = _log_softmax(logits)
+    log_weights = log_softmax(logits)
     gumbel = rng.gumbel(size=(num_samples,) + logits.shape)
     component = np.argmax(log_weights + tau * gumbel, axis=-1)        # [n, batch]
     rows = np.arange(logits.shape[0])
@@ -95,16 +92,11 @@ def _log_normal(y_grid, means, log_sigmas) -> np.ndarray:
             - 0.5 * ((y - means[:, None, :]) * np.exp(-log_sigmas[:, None, :])) ** 2)
 
 
-def _logsumexp(values, axis):
-    peak = values.max(axis=axis, keepdims=True)
-    return np.squeeze(peak, axis) + np.log(np.exp(values - peak).sum(axis=axis))
-
-
 def mixture_log_density(mixture_logits, means, log_sigmas, y_grid) -> np.ndarray:
     """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): ``[batch, len(y_grid)]``."""
     logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
     grid = _y_grid(y_grid)
-    return _logsumexp(_log_softmax(logits)[:, None, :] + _log_normal(grid, means, log_sigmas),
+    return logsumexp(log_softmax(logits)[:, None, :] + _log_normal(grid, means, log_sigmas),
                       axis=-1)
 
 
@@ -133,7 +125,7 @@ def joint_tempered_params(mixture_logits, log_sigmas, tau: float):
     if logits.shape != log_sigmas.shape:
         raise ValueError("mixture_logits and log_sigmas must have the same shape [batch, K], "
                          f"got {logits.shape} and {log_sigmas.shape}")
-    log_weights = _log_softmax((_log_softmax(logits) + (tau - 1.0) * log_sigmas) / tau)
+    log_weights = log_softmax((log_softmax(logits) + (tau - 1.0) * log_sigmas) / tau)
     return log_weights, log_sigmas + 0.5 * np.log(tau)
 
 
