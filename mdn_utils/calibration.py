@@ -9,7 +9,7 @@ and at the sharpness the pooled check cannot see:
   values of each bin for uniformity (Pearson chi-square on ``pit_bins`` equal cells, and
   Kolmogorov-Smirnov), with a Bonferroni-corrected flag.
 * ``prior_pit`` / ``crps_uniform``: the negative control, the marginal model
-  p(y | x) = p(y) = U(y_low, y_high) of a synthetic dataset.
+  p(y | x) = p(y) = U(y_low, y_high) of a 1-D inverse problem (``data.InverseProblem``).
 * ``coverage_report``: central-interval coverage with its binomial standard error
   sqrt(c (1 - c) / n) and a flag when it is more than ``tolerance`` standard errors off.
 * ``hdr_coverage``: coverage of the highest-density region of mass c (central intervals
@@ -28,7 +28,7 @@ import numpy as np
 from scipy import special, stats
 
 from . import checks
-from .data import conditional_density, get_dataset
+from .data import conditional_density, get_dataset, require_density
 
 _CHUNK = 2_048  # observations per chunk in the grid computations
 
@@ -112,15 +112,27 @@ def pit_by_bin(x, pit, num_bins: int = 10, pit_bins: int = 10,
     return BinnedPIT(tuple(bins), alpha)
 
 
-def prior_pit(dataset: str, y) -> np.ndarray:
-    """PIT of the marginal model p(y | x) = U(y_low, y_high): (y - y_low) / (y_high - y_low).
+def prior_pit(dataset, y) -> np.ndarray:
+    """PIT of the model p(y | x) = U(y_low, y_high), with (y_low, y_high) the dataset's
+    ``y_range``: (y - y_low) / (y_high - y_low), clipped to [0, 1].
 
-    It ignores x. On pairs from the generator y is uniform, so this PIT is uniform when
-    pooled: the negative control that a conditional calibration check must flag.
+    It ignores x. For the 1-D inverse problems U(y_low, y_high) is the marginal p(y), so on
+    pairs from the generator this PIT is uniform when pooled: the negative control that a
+    conditional calibration check must flag. ``dataset``: an object or a built-in name,
+    with a 1-D y.
     """
-    spec = get_dataset(dataset)
+    spec = _one_dimensional_y(dataset)
     y = checks.finite_array("y", y, ndim=1)
-    return np.clip((y - spec.y_low) / (spec.y_high - spec.y_low), 0.0, 1.0)
+    y_low, y_high = spec.y_range
+    return np.clip((y - y_low) / (y_high - y_low), 0.0, 1.0)
+
+
+def _one_dimensional_y(dataset):
+    spec = get_dataset(dataset)
+    if spec.y_dim != 1:
+        raise ValueError(f"dataset {spec.name!r} has a {spec.y_dim}-dimensional y; this "
+                         "score is defined for a 1-D y only")
+    return spec
 
 
 # --------------------------------------------------------------------------- coverage
@@ -353,24 +365,30 @@ def crps_from_cdf(grid, cdf, y) -> np.ndarray:
     return total
 
 
-def exact_pit_and_crps(dataset: str, x, y, grid_points: int = 2_001):
+def exact_pit_and_crps(dataset, x, y, grid_points: int = 2_001):
     """PIT u_i = F_true(y_i | x_i) and CRPS of the generator's exact conditional.
 
     The exact density (``data.conditional_density``) is integrated on an even y grid over
-    the prior's support [y_low, y_high] (cumulative trapezoid rule, normalised so that
-    F = 1 at y_high). Returns two ``[n]`` arrays. A positive control: its PIT is uniform
-    in every x-bin, and its expected CRPS is the lowest any model can reach.
+    the dataset's ``y_range`` [y_low, y_high] (for the inverse problems the prior's
+    support; cumulative trapezoid rule, normalised so that F = 1 at y_high). Returns two
+    ``[n]`` arrays. A positive control: its PIT is uniform in every x-bin, and its
+    expected CRPS is the lowest any model can reach. ``dataset``: an object or a built-in
+    name, with a 1-D x and y and an exact density.
     """
-    spec = get_dataset(dataset)
+    spec = _one_dimensional_y(require_density(dataset, "exact_pit_and_crps"))
+    if spec.x_dim != 1:
+        raise ValueError(f"dataset {spec.name!r} has a {spec.x_dim}-dimensional x; "
+                         "exact_pit_and_crps needs a 1-D x")
     x, y = checks.paired_columns(x, y)
     grid_points = checks.positive_int("grid_points", grid_points, minimum=3)
-    grid = np.linspace(spec.y_low, spec.y_high, grid_points)
+    y_low, y_high = spec.y_range
+    grid = np.linspace(y_low, y_high, grid_points)
     pit = np.empty(len(y))
     crps = np.empty(len(y))
     chunk = 512
     for start in range(0, len(y), chunk):
         part = slice(start, start + chunk)
-        density = conditional_density(dataset, x[part, None], grid[None, :])
+        density = conditional_density(spec, x[part, None], grid[None, :])
         cdf = np.concatenate([np.zeros((density.shape[0], 1)), np.cumsum(
             0.5 * (density[:, 1:] + density[:, :-1]) * np.diff(grid), axis=1)], axis=1)
         cdf = cdf / cdf[:, -1:]

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import checks
-from .data import conditional_density
+from .data import log_density, require_density
 from .losses import log_space_nll_unchecked
 from .mixture import mixture_from_tensors
 from .model import predict_params
@@ -41,12 +41,17 @@ class Gap:
     bayes_nll_standard_error: float = float("nan")
 
 
-def nll_gap(model, dataset: str, x, y) -> Gap:
-    """Test NLL of ``model`` and the exact floor on the same (x, y), with the gap's s.e."""
+def nll_gap(model, dataset, x, y) -> Gap:
+    """Test NLL of ``model`` and the exact floor on the same (x, y), with the gap's s.e.
+
+    ``dataset`` is a dataset object or a built-in name (``mdn_utils.data``); it must have
+    an exact density (a ``ValueError`` naming it otherwise, before the model runs).
+    """
+    dataset = require_density(dataset, "nll_gap (the gap to the Bayes floor)")
     x, y = checks.paired_columns(x, y, dtype=np.float32)
     params = predict_params(model, x)
     model_nll = log_space_nll_unchecked(tf.constant(y[:, None]), *params).numpy().astype(np.float64)
-    true_nll = -np.log(conditional_density(dataset, x, y))
+    true_nll = -log_density(dataset, x, y)
     difference = model_nll - true_nll
     root_n = np.sqrt(len(difference))
     return Gap(float(model_nll.mean()), float(true_nll.mean()), float(difference.mean()),

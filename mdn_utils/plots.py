@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from . import checks
-from .data import conditional_density, get_dataset
+from .data import conditional_density, get_dataset, has_density
 from .model import predict_params
 from .params import log_softmax
 from .sampling import sample_with_temperature
@@ -136,7 +136,8 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
 def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=1000,
                    min_weight=0.01):
     """p(y | x = x0) = sum_k pi_k N(y | mu_k, sigma_k^2): the mixture, its weighted
-    components and (if ``dataset``) the true conditional density.
+    components and (if ``dataset``, an object or a built-in name with a 1-D y) its y range
+    and, when it has an exact density, the true conditional density.
 
     Only the components with weight pi_k(x0) > ``min_weight`` are drawn (the others
     add nothing visible and would only clutter the figure); the mixture curve always
@@ -146,10 +147,15 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
     min_weight = float(checks.finite_array("min_weight", min_weight, ndim=0))
     if not 0.0 <= min_weight < 1.0:
         raise ValueError(f"min_weight must be in [0, 1), got {min_weight!r}")
+    if dataset is not None:
+        dataset = get_dataset(dataset)
+        if dataset.y_dim != 1:
+            raise ValueError(f"dataset {dataset.name!r} has a {dataset.y_dim}-dimensional y; "
+                             "a PDF slice needs a 1-D y")
     if y_range is None:
         if dataset is None:
             raise ValueError("give y_range or dataset (to take its y range)")
-        y_range = get_dataset(dataset).y_range
+        y_range = dataset.y_range
     y_low, y_high = _range("y_range", y_range)
     pad = 0.05 * (y_high - y_low)
     y_grid = np.linspace(y_low - pad, y_high + pad, checks.positive_int("resolution", resolution))
@@ -168,7 +174,7 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
                 if i == 0 else None)
     ax.plot(y_grid, components.sum(-1), lw=2.2, color="tab:blue",
             label=r"MDN mixture $p(y \mid x)$")
-    if dataset is not None:
+    if dataset is not None and has_density(dataset):
         ax.plot(y_grid, conditional_density(dataset, x0, y_grid), lw=1.5, color="k",
                 ls="--", label=r"true $p(y \mid x)$")
     ax.set(xlabel="y", ylabel=f"density at x = {x0:g}", title=f"PDF slice at x = {x0:g}")

@@ -113,6 +113,22 @@ def test_marginal_model_passes_pooled_but_fails_per_bin():
     assert len(result.flagged) >= 8            # ... but not within bins of x
 
 
+def test_calibration_takes_dataset_objects():
+    x, y = data.sample("bishop", 300, seed=6)
+    spec = data.get_dataset("bishop")
+    np.testing.assert_array_equal(calibration.prior_pit(spec, y), calibration.prior_pit("bishop", y))
+    by_object = calibration.exact_pit_and_crps(spec, x, y, grid_points=501)
+    by_name = calibration.exact_pit_and_crps("bishop", x, y, grid_points=501)
+    for a, b in zip(by_object, by_name):
+        np.testing.assert_array_equal(a, b)
+    # the prior PIT is (y - y_low) / (y_high - y_low) on the dataset's y_range
+    measured = data.ArrayDataset(x, 2 * y + 1, name="measured")
+    low, high = measured.y_range
+    assert (low, high) == (float(np.float32(2 * y + 1).min()), float(np.float32(2 * y + 1).max()))
+    np.testing.assert_allclose(calibration.prior_pit(measured, 2 * y + 1),
+                               (2 * y + 1 - low) / (high - low), rtol=1e-6)
+
+
 def test_exact_conditional_pit_passes_per_bin():
     x, y = data.sample("sinusoid_inverse", 20_000, seed=5)
     pit, _ = calibration.exact_pit_and_crps("sinusoid_inverse", x, y)
@@ -202,6 +218,11 @@ def test_hdr_coverage_flags_a_too_wide_model():
     (lambda: calibration.hdr_coverage([[0.0]], [[0.0]], [[0.0]], [0.0], num_samples=5), "num_samples"),
     (lambda: calibration.hdr_thresholds([[1.0, -1.0]], 0.1, [0.5]), "non-negative"),
     (lambda: calibration.prior_pit("nope", [0.0]), "dataset"),
+    (lambda: calibration.prior_pit(3, [0.0]), "dataset must be a name"),
+    (lambda: calibration.prior_pit("two_gaussians_2d", [0.0]), "2-dimensional y"),
+    (lambda: calibration.exact_pit_and_crps(data.ArrayDataset([0.0, 1.0], [0.0, 1.0], name="m"),
+                                            [0.0], [0.0]), "dataset 'm' has no exact density"),
+    (lambda: calibration.exact_pit_and_crps("two_gaussians_2d", [0.0], [0.0]), "2-dimensional y"),
 ])
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

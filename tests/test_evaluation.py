@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from mdn_utils import data, evaluation, losses, model as mdn_model
@@ -27,11 +28,24 @@ def test_nll_gap_pairs_model_and_truth_on_the_same_points():
     net = mdn_model.build_mdn(num_components=2, hidden_units=4, x_stats=mdn_model.data_stats(x),
                               y_stats=mdn_model.data_stats(y), seed=0)
     gap = evaluation.nll_gap(net, "sinusoid_inverse", x, y)
+    # the dataset object gives the same numbers as its name
+    assert evaluation.nll_gap(net, data.get_dataset("sinusoid_inverse"), x, y) == gap
     assert abs(gap.bayes_nll - data.bayes_nll("sinusoid_inverse", x, y)) < 1e-9
     assert abs(gap.gap - (gap.model_nll - gap.bayes_nll)) < 1e-5
     assert gap.gap > 0 and gap.standard_error > 0
     true_nll = -np.log(data.conditional_density("sinusoid_inverse", x, y))
     assert abs(gap.bayes_nll_standard_error - true_nll.std(ddof=1) / np.sqrt(len(x))) < 1e-12
+
+
+def test_nll_gap_needs_an_exact_density():
+    x, y = data.sample("bishop", 100, seed=0)
+    measured = data.ArrayDataset(x, y, name="measured", source="bishop.csv")
+    # raised before the model is used: no model is needed to see the error
+    with pytest.raises(ValueError, match=r"dataset 'measured' \(from bishop.csv\) has no exact "
+                                         r"density; nll_gap"):
+        evaluation.nll_gap(None, measured, x, y)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        evaluation.nll_gap(None, "moons", x, y)
 
 
 def test_finite_limits_order_the_two_forms():
