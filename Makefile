@@ -53,7 +53,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider
 
 bench: $(STAMP)
-	$(BIN)/python -m mdn_utils.bench
+	$(BIN)/python -m mdn_utils.bench book/bench_results.json
 
 clean:
 	rm -rf _build

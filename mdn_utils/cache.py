@@ -1,8 +1,9 @@
 """Train once, reuse: trained MDNs saved as ``.keras`` files, keyed by what made them.
 
-    key = sha256(source of checks, data, losses, model and train; the training data's
-                 bytes; every setting of ``train_mdn`` after defaults are filled in;
-                 the device kind; the TensorFlow and Keras versions)
+    key = sha256(source of checks, data, params, losses, model, device, loop and train;
+                 the training data's bytes; every setting of ``train_mdn`` after
+                 defaults are filled in; the device kind; the TensorFlow and Keras
+                 versions)
 
 A change to any of these gives a new key, so a stale model is never loaded. Beside each
 model a JSON file keeps what the training run measured (history, times, device), so a
@@ -21,12 +22,11 @@ import os
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from . import checks, data, losses, model, train
+from . import checks, data, device, loop, losses, model, params, train
 
-KEYED_MODULES = (checks, data, losses, model, train)
+KEYED_MODULES = (checks, data, params, losses, model, device, loop, train)
 UNKEYED_SETTINGS = ("validation_data", "progress")   # change no weight
 TRAIN_PARAMETERS = inspect.signature(train.train_mdn).parameters
 
@@ -55,7 +55,7 @@ def _settings(settings: dict) -> dict:
 
 def cache_key(x, y, **settings) -> str:
     """Hex digest identifying the model ``train_mdn(x, y, **settings)`` would train."""
-    x, y = checks.paired_columns(x, y, dtype=np.float32)
+    x, y = model.paired_data(x, y)
     filled = _settings(settings)
     digest = hashlib.sha256()
     for module in KEYED_MODULES:
@@ -64,7 +64,7 @@ def cache_key(x, y, **settings) -> str:
     digest.update(y.tobytes())
     keyed = {k: v for k, v in filled.items() if k not in UNKEYED_SETTINGS}
     digest.update(json.dumps(keyed, sort_keys=True, default=repr).encode())
-    digest.update(train.choose_device(filled["device"]).kind.encode())
+    digest.update(device.choose_device(filled["device"]).kind.encode())
     digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
     return digest.hexdigest()
 
@@ -96,8 +96,8 @@ def load(key: str) -> train.TrainingResult | None:
     if not (model_path.is_file() and meta_path.is_file()):
         return None
     meta = json.loads(meta_path.read_text())
-    device = train.DeviceChoice(meta["device"]["kind"], tuple(meta["device"]["devices"]))
-    return train.TrainingResult(keras.models.load_model(model_path, compile=False), device,
+    chosen = device.DeviceChoice(meta["device"]["kind"], tuple(meta["device"]["devices"]))
+    return train.TrainingResult(keras.models.load_model(model_path, compile=False), chosen,
                                 meta["history"], meta["seconds"], meta["compile_seconds"],
                                 meta["step_seconds"])
 

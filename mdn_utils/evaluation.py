@@ -21,9 +21,9 @@ import tensorflow as tf
 
 from . import checks
 from .data import log_density, require_density
-from .losses import log_space_nll_unchecked
+from .losses import mixture_nll
 from .mixture import mixture_from_tensors
-from .model import predict_params
+from .model import head_layout, paired_data, predict_mixture, predict_params
 
 
 @dataclass(frozen=True)
@@ -48,10 +48,10 @@ def nll_gap(model, dataset, x, y) -> Gap:
     an exact density (a ``ValueError`` naming it otherwise, before the model runs).
     """
     dataset = require_density(dataset, "nll_gap (the gap to the Bayes floor)")
-    x, y = checks.paired_columns(x, y, dtype=np.float32)
-    params = predict_params(model, x)
-    model_nll = log_space_nll_unchecked(tf.constant(y[:, None]), *params).numpy().astype(np.float64)
-    true_nll = -log_density(dataset, x, y)
+    model_nll = model_nll_per_example(model, x, y).astype(np.float64)
+    x, y = paired_data(x, y)
+    true_nll = -log_density(dataset, x[:, 0] if x.shape[1] == 1 else x,
+                            y[:, 0] if y.shape[1] == 1 else y)
     difference = model_nll - true_nll
     root_n = np.sqrt(len(difference))
     return Gap(float(model_nll.mean()), float(true_nll.mean()), float(difference.mean()),
@@ -130,3 +130,21 @@ def finite_limit(loss_fn, dtype, parameter: str, high: float = 1e308,
         else:
             high_exponent = middle
     return float(10.0 ** low_exponent)
+
+
+def model_nll_per_example(model, x, y) -> np.ndarray:
+    """-log p(y_i | x_i) under an MDN for each row, ``[n]`` float32, any widths.
+
+    x and y are checked against the model's widths before the model runs.
+    """
+    layout = head_layout(model)
+    x, y = paired_data(x, y)
+    if y.shape[1] != layout.dim:
+        raise ValueError(f"y must have D = {layout.dim} columns for this model, got shape "
+                         f"{y.shape}")
+    return mixture_nll(y, predict_mixture(model, x)).numpy()
+
+
+def evaluate_nll(model, x, y) -> float:
+    """Mean log-space NLL of an MDN on (x, y), in nats: mean_i -log p(y_i | x_i), any D."""
+    return float(np.mean(model_nll_per_example(model, x, y)))

@@ -32,14 +32,17 @@ against. All return the per-example NLL, shape ``[batch]``; average it for a los
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
+import tensorflow_probability as tfp
 
 from . import checks
 from .mixture import check_mixture_params, mixture_from_tensors
-from .params import MixtureParams
+from .params import HeadLayout, MixtureParams, scale_tril_from_raw_unchecked, triangle_index
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -135,26 +138,56 @@ def diag_mixture_nll_unchecked(y, logits, locs, log_sigmas):
     return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
 
 
+def _full_nll(y, logits, locs, entry, log_diagonal):
+    """The full-covariance NLL given ``entry(d, j)`` = L_dj and ``log_diagonal(d)`` =
+    log L_dd, each ``[n, K]``. ||L^{-1} r||^2 comes from forward substitution,
+
+        w_d = (r_d - sum_{j<d} L_dj w_j) exp(-log L_dd),
+
+    a Python loop over the static, small D: plain elementwise ops that XLA fuses, no
+    batched triangular solve and no D x D matrix; exp(-log L_dd) mirrors the diagonal
+    form's standardised residual.
+    """
+    log_weights = logits - tf.reduce_logsumexp(logits, -1, keepdims=True)     # [n, K]
+    residual = y[:, None, :] - locs                                            # [n, K, D]
+    dimension = locs.shape[-1]
+    whitened = []
+    for d in range(dimension):
+        remainder = residual[..., d]
+        for j, w_j in enumerate(whitened):
+            remainder = remainder - entry(d, j) * w_j
+        whitened.append(remainder * tf.exp(-log_diagonal(d)))
+    log_normal = (-tf.add_n([log_diagonal(d) for d in range(dimension)])
+                  - dimension * LOG_SQRT_2PI - 0.5 * tf.add_n([tf.square(w) for w in whitened]))
+    return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+
+
 def full_mixture_nll_unchecked(y, logits, locs, scale_tril):
     """Per-example NLL ``[n]`` of a full-covariance mixture; y ``[n, D]``, tensors.
 
     With Sigma_k = L_k L_k^T (L_k lower-triangular, positive diagonal), log det Sigma_k =
     2 sum_d log L_kdd and (y - mu)^T Sigma_k^{-1} (y - mu) = ||w_k||^2 for the whitened
-    residual w_k = L_k^{-1}(y - mu_k), found by a triangular solve (no inverse formed):
+    residual w_k = L_k^{-1}(y - mu_k), found by forward substitution (no inverse formed):
 
         log N(y | mu_k, Sigma_k) = -sum_d log L_kdd - (D/2) log 2 pi - 0.5 ||w_k||^2
         NLL = -logsumexp_k( log_softmax(z)_k + log N(y | mu_k, Sigma_k) )
 
     No checks: for compiled training loops.
     """
-    log_weights = logits - tf.reduce_logsumexp(logits, -1, keepdims=True)     # [n, K]
-    residual = (y[:, None, :] - locs)[..., None]                               # [n, K, D, 1]
-    whitened = tf.linalg.triangular_solve(scale_tril, residual, lower=True)[..., 0]
-    log_det_scale = tf.reduce_sum(tf.math.log(tf.linalg.diag_part(scale_tril)), axis=-1)
-    dimension = tf.cast(tf.shape(locs)[-1], locs.dtype)
-    log_normal = (-log_det_scale - dimension * LOG_SQRT_2PI
-                  - 0.5 * tf.reduce_sum(tf.square(whitened), axis=-1))         # [n, K]
-    return -tf.reduce_logsumexp(log_weights + log_normal, axis=-1)
+    log_diagonal = tf.math.log(tf.linalg.diag_part(scale_tril))
+    return _full_nll(y, logits, locs, lambda d, j: scale_tril[..., d, j],
+                     lambda d: log_diagonal[..., d])
+
+
+def full_mixture_nll_from_raw_unchecked(y, logits, locs, raw_scale):
+    """The same NLL from the head's raw scale ``[n, K, D(D+1)/2]``, whose numbers are the
+    entries of L_k with log L_kdd in place of L_kdd (``params.triangle_index``): the
+    entries are read straight from it, so sum_d log L_kdd needs no log of an exp.
+    No checks.
+    """
+    index = triangle_index(locs.shape[-1])
+    return _full_nll(y, logits, locs, lambda d, j: raw_scale[..., index[d, j]],
+                     lambda d: raw_scale[..., index[d, d]])
 
 
 def check_targets(y, params):
@@ -184,3 +217,59 @@ def mixture_nll(y, params):
     if params.covariance == "diag":
         return diag_mixture_nll_unchecked(y, logits, locs, tf.convert_to_tensor(params.log_sigmas))
     return full_mixture_nll_unchecked(y, logits, locs, tf.convert_to_tensor(params.scale_tril))
+
+
+def head_nll(layout: HeadLayout, loss: str = "log_space"):
+    """The per-example NLL ``f(y [n, D], flat [n, P]) -> [n]`` of a head with ``layout``.
+
+    ``loss`` is "log_space" (any layout: ``log_space_nll_unchecked`` for D = 1, else the
+    diagonal or full form above), "tfp" (``-MixtureSameFamily.log_prob``, any layout) or
+    "naive" (the literal Bishop form; only D = 1). Unchecked: for compiled loops.
+    """
+    if not isinstance(layout, HeadLayout):
+        raise TypeError(f"layout must be a HeadLayout, got {type(layout).__name__}")
+    checks.one_of("loss", loss, LOSSES)
+    k = layout.num_components
+    if layout.dim == 1:   # one column: diag and full are the same (the raw number is log sigma)
+        one_d = LOSSES[loss]
+        return lambda y, flat: one_d(y, flat[:, :k], flat[:, k:2 * k], flat[:, 2 * k:])
+    if loss == "naive":
+        raise ValueError(f"loss='naive' is written for D = 1 only, got D = {layout.dim}; "
+                         "use 'log_space' or 'tfp'")
+    if loss == "tfp":
+        def tfp_nll_flat(y, flat):
+            logits, locs, scale = layout.split(flat)
+            if layout.covariance == "diag":
+                components = tfp.distributions.MultivariateNormalDiag(locs, tf.exp(scale))
+            else:
+                components = tfp.distributions.MultivariateNormalTriL(
+                    locs, scale_tril_from_raw_unchecked(scale)[0])
+            return -tfp.distributions.MixtureSameFamily(
+                tfp.distributions.Categorical(logits=logits), components).log_prob(y)
+        return tfp_nll_flat
+    nll = (diag_mixture_nll_unchecked if layout.covariance == "diag"
+           else full_mixture_nll_from_raw_unchecked)
+    return lambda y, flat: nll(y, *layout.split(flat))
+
+
+@keras.saving.register_keras_serializable(package="mdn_utils")
+class MixtureNLL(keras.losses.Loss):
+    """The mean log-space mixture NLL as a Keras loss, for ``model.compile``/``fit``.
+
+    ``y_true`` is ``[batch, D]`` (or ``[batch]`` for D = 1), ``y_pred`` the head's flat
+    output ``[batch, P]``; ``MixtureNLL(mdn_utils.model.head_layout(model))``.
+    """
+
+    def __init__(self, layout: HeadLayout, name: str = "mixture_nll", **kwargs):
+        if isinstance(layout, dict):   # from get_config
+            layout = HeadLayout(**layout)
+        super().__init__(name=name, **kwargs)
+        self.layout = layout
+        self._nll = head_nll(layout)
+
+    def call(self, y_true, y_pred):
+        y_true = tf.reshape(tf.cast(y_true, y_pred.dtype), [-1, self.layout.dim])
+        return self._nll(y_true, y_pred)
+
+    def get_config(self):
+        return {**super().get_config(), "layout": dataclasses.asdict(self.layout)}

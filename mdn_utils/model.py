@@ -1,39 +1,55 @@
-"""The MDN as a Keras 3 model: a dense trunk and a head of 3K outputs.
+"""The MDN as a Keras 3 model: x of width Dx in, the flat mixture parameters of y out.
 
-    h        = trunk((x - x_mean) / x_std)                 hidden_layers x Dense(hidden_units)
-    z        = W_z h + b_z                                 K mixture logits
-    mu       = y_mean + y_std (W_mu h + b_mu)              K means
-    s        = log(y_std) + W_s h + b_s                    K log-sigmas, sigma = exp(s)
+    h      = trunk((x - x_mean) / x_std)              Normalization, then hidden_layers
+                                                      x Dense(hidden_units)
+    logits = W_z h + b_z                              K mixture logits
+    locs   = y_mean + y_std * (W_mu h + b_mu)         K x D means, in the units of y
+    scale  = a * (W_s h + b_s) + b                    K x S numbers (``params.HeadLayout``)
 
-The data scalings are fixed ``Rescaling`` layers, so the network works on unit-scale
-numbers while its outputs are in the units of y. Everything is a built-in Keras layer:
-the model saves to ``.keras`` and loads back without ``custom_objects``.
+and the output is the flat vector [logits | locs | scale] (``params.HeadLayout`` writes
+the layout down; ``predict_mixture`` turns it into a ``MixtureParams``). For
+covariance="diag" the scale numbers are log sigma_kd, shifted by b = log(y_std_d)
+(a = 1); for "full" they are the lower triangle of L_k with log L_kdd on the diagonal:
+the diagonal ones are shifted by log(y_std_d), the others multiplied by a = y_std_d of
+their row, which is L_k = diag(y_std) L_k' for the triangle L_k' of standardised y.
+
+The statistics of x and y are fixed ``keras.layers.Normalization`` layers (the ones of
+y with ``invert=True``), set from the training data, so the network works on unit-scale
+numbers while its outputs are in the units of y, and the saved ``.keras`` file carries
+them. Only built-in Keras layers: the model loads back without ``custom_objects``.
 """
 from __future__ import annotations
-
-import math
 
 import keras
 import numpy as np
 
 from . import checks
+from .params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
 
-OUTPUT_NAMES = ("mixture_logits", "means", "log_sigmas")
-
-
-def _stats(name, value) -> tuple[float, float]:
-    if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a (mean, std) pair, got {value!r}")
-    mean = float(checks.finite_array(f"{name}[0]", value[0], ndim=0))
-    std = checks.positive_float(f"{name}[1]", float(checks.finite_array(
-        f"{name}[1]", value[1], ndim=0)))
-    return mean, std
+# Layer names that record the head's layout in the model itself (see ``head_layout``).
+SCALE_LAYER = {"diag": "log_sigmas", "full": "scale_tril_raw"}
+MIN_VARIANCE = 1e-12   # a constant column of data is not rescaled by 1 / 0
 
 
-def data_stats(values) -> tuple[float, float]:
-    """(mean, std) of a 1-D sample, for ``build_mdn``'s ``x_stats``/``y_stats``."""
-    values = checks.column("values", values)
-    return float(values.mean()), float(max(values.std(), 1e-6))
+def data_matrix(name: str, value, dtype=np.float32) -> np.ndarray:
+    """Finite ``[n, D]`` from ``[n]`` (width 1) or ``[n, D]``."""
+    array = checks.finite_array(name, value, ndim=(1, 2), dtype=dtype)
+    return array[:, None] if array.ndim == 1 else array
+
+
+def paired_data(x, y, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """x ``[n, Dx]`` and y ``[n, Dy]`` (1-D arrays mean width 1) with the same n."""
+    x, y = data_matrix("x", x, dtype), data_matrix("y", y, dtype)
+    checks.same_length(x=x, y=y)
+    return x, y
+
+
+def _moments(data, width):
+    """(mean, variance) per column of ``data`` ``[n, width]``; zeros and ones without data."""
+    if data is None:
+        return np.zeros(width), np.ones(width)
+    data = np.asarray(data, np.float64)
+    return data.mean(axis=0), np.maximum(data.var(axis=0), MIN_VARIANCE)
 
 
 def _check_trunk(hidden_units, hidden_layers, activation, seed):
@@ -51,14 +67,29 @@ def _check_trunk(hidden_units, hidden_layers, activation, seed):
 
 
 def _glorot(seed, offset):
+    """Glorot uniform with its own stream per layer: seed * 1000 + offset."""
     return keras.initializers.GlorotUniform(seed=seed * 1000 + offset)
 
 
-def _trunk(hidden_units, hidden_layers, activation, x_stats, seed):
-    """Input x ``[batch, 1]`` and h = the dense trunk applied to (x - x_mean) / x_std."""
-    x_mean, x_std = _stats("x_stats", x_stats)
-    x = keras.Input(shape=(1,), name="x")
-    h = keras.layers.Rescaling(1.0 / x_std, offset=-x_mean / x_std, name="standardize_x")(x)
+def _widths(adapt_to, x_dim, y_dim):
+    """(x, y, Dx, Dy): the data (or None) and the widths, from the data when given."""
+    if adapt_to is None:
+        return (None, None, checks.positive_int("x_dim", 1 if x_dim is None else x_dim),
+                checks.positive_int("y_dim", 1 if y_dim is None else y_dim))
+    if not isinstance(adapt_to, (tuple, list)) or len(adapt_to) != 2:
+        raise TypeError("adapt_to must be a pair (x, y) of training data")
+    x, y = paired_data(*adapt_to, dtype=np.float64)
+    for name, given, width in (("x_dim", x_dim, x.shape[1]), ("y_dim", y_dim, y.shape[1])):
+        if given is not None and checks.positive_int(name, given) != width:
+            raise ValueError(f"{name} = {given} disagrees with adapt_to's width {width}")
+    return x, y, x.shape[1], y.shape[1]
+
+
+def _trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed):
+    """Input x ``[batch, Dx]`` and h = the dense trunk applied to standardised x."""
+    x_mean, x_variance = _moments(x_data, x_dim)
+    x = keras.Input(shape=(x_dim,), name="x")
+    h = keras.layers.Normalization(mean=x_mean, variance=x_variance, name="standardize_x")(x)
     for layer in range(hidden_layers):
         h = keras.layers.Dense(hidden_units, activation=activation,
                                kernel_initializer=_glorot(seed, layer), name=f"hidden_{layer}")(h)
@@ -66,58 +97,108 @@ def _trunk(hidden_units, hidden_layers, activation, x_stats, seed):
 
 
 def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
-              activation: str = "gelu", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
+              activation: str = "gelu", *, covariance: str = "diag", adapt_to=None,
+              x_dim: int | None = None, y_dim: int | None = None,
               seed: int = 0) -> keras.Model:
-    """A Keras MDN mapping x ``[batch, 1]`` to [logits, means, log_sigmas], each ``[batch, K]``.
+    """A Keras MDN mapping x ``[batch, Dx]`` to the flat parameters ``[batch, P]``.
 
-    Weights are initialised from ``seed`` (Glorot uniform, one seed per layer).
+    ``adapt_to=(x, y)``: training data whose column means and variances set the
+    Normalization layers (and the widths Dx, Dy); without it, ``x_dim`` and ``y_dim``
+    (default 1) and no rescaling. ``covariance`` is "diag" or "full". Weights are
+    initialised from ``seed`` (Glorot uniform, one stream per layer). The means' biases
+    start uniform on [-1.7, 1.7], about [-sqrt 3, sqrt 3]: the support of a uniform
+    target standardised to unit variance, so the K means start spread over the data.
     """
     num_components = checks.positive_int("num_components", num_components)
     hidden_units, hidden_layers, activation, seed = _check_trunk(
         hidden_units, hidden_layers, activation, seed)
-    y_mean, y_std = _stats("y_stats", y_stats)
-    x, h = _trunk(hidden_units, hidden_layers, activation, x_stats, seed)
-    logits = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 100),
+    checks.one_of("covariance", covariance, COVARIANCES)
+    x_data, y_data, x_dim, y_dim = _widths(adapt_to, x_dim, y_dim)
+    layout = HeadLayout(num_components, y_dim, covariance)
+    y_mean, y_variance = _moments(y_data, y_dim)
+    log_std = 0.5 * np.log(y_variance)
+    x, h = _trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed)
+
+    k = num_components
+    logits = keras.layers.Dense(k, kernel_initializer=_glorot(seed, 100),
                                 name="mixture_logits")(h)
-    raw_means = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 101),
-                                   bias_initializer=keras.initializers.RandomUniform(
-                                       -1.7, 1.7, seed=seed * 1000 + 102), name="raw_means")(h)
-    means = keras.layers.Rescaling(y_std, offset=y_mean, name="means")(raw_means)
-    raw_log_sigmas = keras.layers.Dense(num_components, kernel_initializer=_glorot(seed, 103),
-                                        name="raw_log_sigmas")(h)
-    log_sigmas = keras.layers.Rescaling(1.0, offset=math.log(y_std),
-                                        name="log_sigmas")(raw_log_sigmas)
-    return keras.Model(x, [logits, means, log_sigmas], name="mdn")
+    raw_locs = keras.layers.Dense(k * y_dim, kernel_initializer=_glorot(seed, 101),
+                                  bias_initializer=keras.initializers.RandomUniform(
+                                      -1.7, 1.7, seed=seed * 1000 + 102), name="raw_locs")(h)
+    locs = keras.layers.Normalization(mean=np.tile(y_mean, k), variance=np.tile(y_variance, k),
+                                      invert=True, name="locs")(raw_locs)
+    # Per scale number: value = a * raw + b (Normalization with invert=True computes
+    # raw * sqrt(variance) + mean, so variance = a^2 and mean = b).
+    rows, columns = _triangle_positions(y_dim, covariance)
+    on_diagonal = rows == columns
+    a = np.where(on_diagonal, 1.0, np.exp(log_std[rows]))
+    b = np.where(on_diagonal, log_std[rows], 0.0)
+    raw_scale = keras.layers.Dense(k * layout.scale_size, kernel_initializer=_glorot(seed, 103),
+                                   name="raw_scale")(h)
+    scale = keras.layers.Normalization(mean=np.tile(b, k), variance=np.tile(a ** 2, k),
+                                       invert=True, name=SCALE_LAYER[covariance])(raw_scale)
+    flat = keras.layers.Concatenate(name="mixture_params")([logits, locs, scale])
+    return keras.Model(x, flat, name="mdn")
 
 
-def build_mean_regressor(hidden_units: int = 64, hidden_layers: int = 2,
-                         activation: str = "tanh", x_stats=(0.0, 1.0), y_stats=(0.0, 1.0),
-                         seed: int = 0) -> keras.Model:
-    """The same trunk with one output, y_mean + y_std * (W h + b): a point prediction of y."""
-    hidden_units, hidden_layers, activation, seed = _check_trunk(
-        hidden_units, hidden_layers, activation, seed)
-    y_mean, y_std = _stats("y_stats", y_stats)
-    x, h = _trunk(hidden_units, hidden_layers, activation, x_stats, seed)
-    raw = keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-                             name="raw_y")(h)
-    return keras.Model(x, keras.layers.Rescaling(y_std, offset=y_mean, name="y")(raw),
-                       name="mean_regressor")
+def _triangle_positions(dim: int, covariance: str) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each of a component's S scale numbers in its D x D scale."""
+    if covariance == "diag":
+        return np.arange(dim), np.arange(dim)
+    positions = sorted(triangle_index(dim).items(), key=lambda item: item[1])
+    return np.array([r for (r, _), _ in positions]), np.array([c for (_, c), _ in positions])
+
+
+def head_layout(model: keras.Model) -> HeadLayout:
+    """K, D and the covariance form of an MDN built by ``build_mdn``, read from its layers."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    names = {layer.name: layer for layer in model.layers}
+    if "mixture_logits" not in names or "raw_locs" not in names:
+        raise ValueError("model must be an MDN made by mdn_utils.model.build_mdn")
+    k = int(names["mixture_logits"].units)
+    covariance = next(c for c, name in SCALE_LAYER.items() if name in names)
+    return HeadLayout(k, int(names["raw_locs"].units) // k, covariance)
 
 
 def num_components(model: keras.Model) -> int:
-    """K, read from the model's logits output."""
-    return int(model.outputs[0].shape[-1])
+    """K, read from the model's logits layer."""
+    return head_layout(model).num_components
 
 
-def predict_params(model: keras.Model, x, batch_size: int = 65_536):
-    """Evaluate the model on x (``[n]`` or ``[n, 1]``): NumPy (logits, means, log_sigmas).
+def predict_flat(model: keras.Model, x, batch_size: int = 65_536) -> np.ndarray:
+    """The model's flat output for x (``[n]`` or ``[n, Dx]``): float32 ``[n, P]``.
 
-    Each is float32 ``[n, K]``. Runs the model directly in large batches (no Keras
-    ``predict`` overhead).
+    Runs the model directly in large batches (no Keras ``predict`` overhead).
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    x = checks.column("x", x, dtype=np.float32)[:, None]
+    x = data_matrix("x", x)
+    x_dim = int(model.inputs[0].shape[-1])
+    if x.shape[1] != x_dim:
+        raise ValueError(f"x must have {x_dim} columns for this model, got shape {x.shape}")
     batch_size = checks.positive_int("batch_size", batch_size)
-    parts = [model(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
-    return tuple(np.concatenate([np.asarray(p[j]) for p in parts]) for j in range(3))
+    return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                           for i in range(0, len(x), batch_size)])
+
+
+def predict_mixture(model: keras.Model, x, batch_size: int = 65_536) -> MixtureParams:
+    """The predicted mixture p(y | x) for each row of x, as a ``MixtureParams``."""
+    return head_layout(model).params(predict_flat(model, x, batch_size))
+
+
+def predictive_distribution(model: keras.Model, x, batch_size: int = 65_536):
+    """p(y | x) as a TFP ``MixtureSameFamily`` (batch [n], event [D]): ``log_prob``,
+    ``sample``, ``mean``, ``cdf`` (D = 1) come from TFP."""
+    return predict_mixture(model, x, batch_size).distribution()
+
+
+def predict_params(model: keras.Model, x, batch_size: int = 65_536):
+    """For a 1-D model (D = 1): NumPy (logits, means, log_sigmas), each float32 ``[n, K]``."""
+    layout = head_layout(model)
+    if layout.dim != 1:
+        raise ValueError(f"predict_params is for models of a 1-D y, this one has D = "
+                         f"{layout.dim}; use predict_mixture")
+    flat = predict_flat(model, x, batch_size)
+    k = layout.num_components
+    return flat[:, :k], flat[:, k:2 * k], flat[:, 2 * k:]

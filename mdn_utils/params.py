@@ -22,6 +22,7 @@ the argument. The arrays are stored as read-only NumPy copies.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import tensorflow as tf
@@ -141,7 +142,7 @@ class MixtureParams:
 
     @classmethod
     def full_from_raw(cls, logits, locs, raw_scale) -> "MixtureParams":
-        """Full covariance from D(D+1)/2 unconstrained numbers per component (see below)."""
+        """Full covariance from D(D+1)/2 raw numbers per component (``scale_tril_from_raw``)."""
         return cls.full(logits, locs, scale_tril_from_raw(raw_scale).numpy())
 
     # ---- shape ----------------------------------------------------------------------
@@ -226,21 +227,103 @@ class MixtureParams:
         return (self.locs[rows, component] + np.sqrt(tau) * scaled_noise).astype(self.dtype)
 
 
+def _raw_dimension(size: int) -> int:
+    """D from the D(D+1)/2 entries of a lower triangle; ValueError when size is not one."""
+    d = int(round((np.sqrt(8 * size + 1) - 1) / 2))
+    if d * (d + 1) // 2 != size:
+        raise ValueError(f"raw_scale's last dimension must be D(D+1)/2 for some D "
+                         f"(1, 3, 6, 10, ...), got {size}")
+    return d
+
+
+def scale_tril_from_raw_unchecked(raw_scale):
+    """(L, log diag L) from ``[..., D(D+1)/2]`` raw numbers, tensors in, tensors out.
+
+    ``tfp.math.fill_triangular`` fills a lower triangle with the numbers (in its own
+    order); the numbers that land on the diagonal are log L_dd, so L_dd = exp(.) > 0.
+    This is ``tfp.bijectors.FillScaleTriL(diag_bijector=Exp(), diag_shift=None)``, and for
+    D = 1 it is the diagonal head: the one raw number is log sigma. Returning log diag L
+    as well lets a loss use log det L = sum_d log L_dd without taking a log of exp.
+    """
+    filled = tfp.math.fill_triangular(raw_scale)
+    log_diagonal = tf.linalg.diag_part(filled)
+    return tf.linalg.set_diag(filled, tf.exp(log_diagonal)), log_diagonal
+
+
 def scale_tril_from_raw(raw_scale):
     """Map ``[..., D(D+1)/2]`` unconstrained numbers to a valid scale_tril ``[..., D, D]``.
 
-    ``tfp.bijectors.FillScaleTriL``: the numbers fill a lower triangle (in
-    ``FillTriangular``'s order) and the diagonal becomes softplus(.) + 1e-5 > 0. This is
-    what a full-covariance network head emits. Returns a tensor; validates in NumPy first.
+    The diagonal entries are exponentiated (``scale_tril_from_raw_unchecked``): this is
+    what the full-covariance network head emits. Validates in NumPy, returns a tensor.
     """
     dtype = _common_dtype(raw_scale)
     raw = checks.finite_array("raw_scale", raw_scale, dtype=dtype)
     if raw.ndim < 1:
         raise ValueError(f"raw_scale must have rank >= 1, got shape {raw.shape}")
-    size = raw.shape[-1]
-    d = int(round((np.sqrt(8 * size + 1) - 1) / 2))
-    if d * (d + 1) // 2 != size:
-        raise ValueError(f"raw_scale's last dimension must be D(D+1)/2 for some D "
-                         f"(1, 3, 6, 10, ...), got {size}")
-    fill = tfp.bijectors.FillScaleTriL(diag_shift=np.asarray(1e-5, dtype))  # default is float32
-    return fill(tf.convert_to_tensor(raw))
+    _raw_dimension(raw.shape[-1])
+    return scale_tril_from_raw_unchecked(tf.convert_to_tensor(raw))[0]
+
+
+@functools.lru_cache(maxsize=None)
+def triangle_index(dim: int) -> dict[tuple[int, int], int]:
+    """{(row, column): position} of the D(D+1)/2 raw numbers in a D x D lower triangle,
+    in ``tfp.math.fill_triangular``'s order (found by filling it with 0, 1, 2, ...)."""
+    dim = checks.positive_int("dim", dim)
+    size = dim * (dim + 1) // 2
+    filled = np.asarray(tfp.math.fill_triangular(np.arange(size, dtype=np.float64)))
+    rows, columns = np.tril_indices(dim)
+    return {(int(r), int(c)): int(filled[r, c]) for r, c in zip(rows, columns)}
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadLayout:
+    """Where each parameter sits in the network head's one flat output ``[n, P]``.
+
+        flat = [ logits (K) | locs (K * D) | scale (K * S) ],   P = K (1 + D + S)
+
+    locs are stored component by component (mu_1 then mu_2 ...); scale holds per
+    component either the D log-sigmas ("diag", S = D) or the S = D(D+1)/2 raw numbers of
+    a lower-triangular scale whose diagonal entries are log L_dd ("full";
+    ``scale_tril_from_raw_unchecked``). For D = 1 both are log sigma, and the flat vector
+    is today's (logits, means, log_sigmas) side by side.
+    """
+
+    num_components: int
+    dim: int
+    covariance: str = "diag"
+
+    def __post_init__(self):
+        checks.positive_int("num_components", self.num_components)
+        checks.positive_int("dim", self.dim)
+        checks.one_of("covariance", self.covariance, COVARIANCES)
+
+    @property
+    def scale_size(self) -> int:
+        """S: numbers per component that set its covariance."""
+        d = self.dim
+        return d if self.covariance == "diag" else d * (d + 1) // 2
+
+    @property
+    def size(self) -> int:
+        """P = K (1 + D + S), the width of the flat output."""
+        return self.num_components * (1 + self.dim + self.scale_size)
+
+    def split(self, flat):
+        """(logits [n, K], locs [n, K, D], scale [n, K, S]) from flat ``[n, P]`` (tensors)."""
+        k, d = self.num_components, self.dim
+        logits = flat[:, :k]
+        locs = tf.reshape(flat[:, k:k + k * d], [-1, k, d])
+        scale = tf.reshape(flat[:, k + k * d:], [-1, k, self.scale_size])
+        return logits, locs, scale
+
+    def params(self, flat) -> "MixtureParams":
+        """The ``MixtureParams`` of a flat output (NumPy or tensor ``[n, P]``), validated."""
+        flat = checks.finite_array("flat", flat, ndim=2, dtype=_common_dtype(flat))
+        if flat.shape[1] != self.size:
+            raise ValueError(f"flat must have {self.size} columns for K = "
+                             f"{self.num_components}, D = {self.dim}, covariance="
+                             f"{self.covariance!r}, got shape {flat.shape}")
+        logits, locs, scale = (np.asarray(t) for t in self.split(tf.convert_to_tensor(flat)))
+        if self.covariance == "diag":
+            return MixtureParams.diag(logits, locs, scale)
+        return MixtureParams.full(logits, locs, scale_tril_from_raw(scale).numpy())

@@ -2,12 +2,17 @@
 import numpy as np
 import pytest
 
-from mdn_utils import data, evaluation, losses, mixture, model as mdn_model, plots, sampling, train
+from mdn_utils import (baseline, data, device, evaluation, losses, mixture, model as mdn_model,
+                       plots, sampling, train)
+from mdn_utils.params import HeadLayout
 
 GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
 Y4 = np.zeros(4)
 X, Y = data.sample("bishop", 50, seed=0)
 NET = mdn_model.build_mdn(num_components=2, hidden_units=4)
+X2 = np.random.default_rng(0).normal(size=(50, 2))
+Y2 = np.random.default_rng(1).normal(size=(50, 2))
+NET2 = mdn_model.build_mdn(num_components=2, hidden_units=4, covariance="full", x_dim=2, y_dim=2)
 
 
 def _nan_params():
@@ -45,8 +50,7 @@ CASES = [
     (lambda: mdn_model.build_mdn(num_components=0), ValueError, "num_components"),
     (lambda: mdn_model.build_mdn(hidden_units=-3), ValueError, "hidden_units"),
     (lambda: mdn_model.build_mdn(activation="sparkle"), ValueError, "activation"),
-    (lambda: mdn_model.build_mdn(y_stats=(0.0, 0.0)), ValueError, "y_stats[1]"),
-    (lambda: mdn_model.build_mdn(x_stats=3.0), TypeError, "x_stats"),
+    (lambda: mdn_model.build_mdn(adapt_to=X), TypeError, "adapt_to"),
     (lambda: mdn_model.predict_params("not a model", [0.0]), TypeError, "model"),
     (lambda: train.train_mdn(X, Y[:10], progress=False), ValueError, "batch sizes"),
     (lambda: train.train_mdn(X, Y, steps=0, progress=False), ValueError, "steps"),
@@ -58,7 +62,7 @@ CASES = [
      "validation_data"),
     (lambda: train.train_mdn(np.full(50, np.nan), Y, progress=False), ValueError,
      "x must be finite"),
-    (lambda: train.choose_device("quantum"), ValueError, "preference"),
+    (lambda: device.choose_device("quantum"), ValueError, "preference"),
     (lambda: sampling.sample_with_temperature(*GOOD, tau=0.0), ValueError, "tau"),
     (lambda: sampling.sample_with_temperature(*GOOD, tau="hot"), TypeError, "tau"),
     (lambda: sampling.sample_with_temperature(GOOD[0], GOOD[1][:, :2], GOOD[2]), ValueError,
@@ -74,6 +78,36 @@ CASES = [
     (lambda: plots.temperature_frames(NET, (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
      "taus"),
     (lambda: plots.write_temperature_gif(NET, 42, (0, 1), (0, 1)), TypeError, "path"),
+]
+
+
+# D dimensions: widths, covariance forms and layouts (issue 9).
+CASES += [
+    (lambda: train.train_mdn(X2, Y2[:40], progress=False), ValueError, "batch sizes"),
+    (lambda: train.train_mdn(X2, Y2, covariance="spherical", progress=False), ValueError,
+     "covariance"),
+    (lambda: train.train_mdn(X2, np.zeros((50, 2, 1)), progress=False), ValueError,
+     "y must have rank 1 or 2"),
+    (lambda: train.train_mdn(np.where(X2 > 2, np.inf, X2), Y2, progress=False), ValueError,
+     "x must be finite"),
+    (lambda: train.train_mdn(X, Y2, validation_data=(X, Y), progress=False), ValueError,
+     "validation_data's y must have 2 columns"),
+    (lambda: train.train_mdn(X, Y2, loss="naive", progress=False), ValueError, "naive"),
+    (lambda: mdn_model.build_mdn(covariance="banded"), ValueError, "covariance"),
+    (lambda: mdn_model.build_mdn(adapt_to=(X2, Y2), y_dim=3), ValueError, "y_dim"),
+    (lambda: mdn_model.build_mdn(x_dim=0), ValueError, "x_dim"),
+    (lambda: mdn_model.predict_flat(NET2, np.zeros((4, 3))), ValueError, "x must have 2 columns"),
+    (lambda: mdn_model.predict_mixture("not a model", X2), TypeError, "model"),
+    (lambda: evaluation.evaluate_nll(NET2, X2, Y), ValueError, "y must have D = 2"),
+    (lambda: evaluation.evaluate_nll(NET2, X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: HeadLayout(0, 2), ValueError, "num_components"),
+    (lambda: HeadLayout(2, 2, "spherical"), ValueError, "covariance"),
+    (lambda: HeadLayout(2, 2, "full").params(np.zeros((3, 13))), ValueError,
+     "flat must have 12 columns"),
+    (lambda: HeadLayout(2, 2).params(np.full((3, 10), np.nan)), ValueError, "flat must be finite"),
+    (lambda: losses.head_nll("diag"), TypeError, "layout"),
+    (lambda: losses.head_nll(HeadLayout(2, 2), loss="naive"), ValueError, "naive"),
+    (lambda: baseline.train_mean_regressor(X2, Y2[:10]), ValueError, "batch sizes"),
 ]
 
 

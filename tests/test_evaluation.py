@@ -25,8 +25,7 @@ def test_pit_of_a_model_is_its_cdf():
 
 def test_nll_gap_pairs_model_and_truth_on_the_same_points():
     x, y = data.sample("sinusoid_inverse", 2000, seed=5)
-    net = mdn_model.build_mdn(num_components=2, hidden_units=4, x_stats=mdn_model.data_stats(x),
-                              y_stats=mdn_model.data_stats(y), seed=0)
+    net = mdn_model.build_mdn(num_components=2, hidden_units=4, adapt_to=(x, y), seed=0)
     gap = evaluation.nll_gap(net, "sinusoid_inverse", x, y)
     # the dataset object gives the same numbers as its name
     assert evaluation.nll_gap(net, data.get_dataset("sinusoid_inverse"), x, y) == gap

@@ -5,7 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import losses
-from mdn_utils.params import MixtureParams
+from mdn_utils.params import HeadLayout, MixtureParams, triangle_index
 
 tfd = tfp.distributions
 
@@ -128,3 +128,33 @@ def test_bad_targets_are_rejected_naming_the_argument(name):
     with pytest.raises(error) as raised:
         call()
     assert words in str(raised.value)
+
+
+def flat_head(covariance, logits, locs, scale):
+    """The head's flat output for these parameters (``params.HeadLayout``)."""
+    n, k, d = locs.shape
+    if covariance == "full":   # raw numbers: L's entries with log L_dd on the diagonal
+        index = triangle_index(d)
+        raw = np.zeros((n, k, d * (d + 1) // 2), scale.dtype)
+        for (row, column), position in index.items():
+            entry = scale[..., row, column]
+            raw[..., position] = np.log(entry) if row == column else entry
+        scale = raw
+    return np.concatenate([logits, locs.reshape(n, -1), scale.reshape(n, -1)], axis=1)
+
+
+@pytest.mark.parametrize("covariance, d, k, dtype, extreme", CASES,
+                         ids=[f"{c}-D{d}-K{k}-{t.__name__}-{'extreme' if e else 'ordinary'}"
+                              for c, d, k, t, e in CASES])
+def test_head_nll_on_the_flat_output_equals_tfp(covariance, d, k, dtype, extreme):
+    y, logits, locs, scale = make_case(covariance, d, k, dtype, extreme)
+    layout = HeadLayout(k, d, covariance)
+    flat = flat_head(covariance, logits, locs, scale)
+    assert flat.shape == (len(y), layout.size)
+    reference = tfp_reference_nll(covariance, y, logits, locs, scale)
+    tolerance = TOLERANCE[dtype]
+    for loss in ("log_space", "tfp"):
+        ours = losses.head_nll(layout, loss)(tf.constant(y), tf.constant(flat)).numpy()
+        np.testing.assert_allclose(ours, reference, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(layout.params(flat).distribution().log_prob(y).numpy(),
+                               -reference, rtol=tolerance, atol=tolerance)

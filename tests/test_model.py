@@ -1,38 +1,98 @@
 import keras
 import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_probability as tfp
 
-from mdn_utils import model as mdn_model
+from mdn_utils import baseline, model as mdn_model
+from mdn_utils.params import HeadLayout, scale_tril_from_raw
+
+RNG = np.random.default_rng(0)
 
 
-def test_outputs_have_shape_batch_by_k():
-    net = mdn_model.build_mdn(num_components=7, hidden_units=16, hidden_layers=3)
-    outputs = net(np.zeros((5, 1), np.float32))
-    assert [tuple(o.shape) for o in outputs] == [(5, 7)] * 3
-    assert mdn_model.num_components(net) == 7
-    assert len([l for l in net.layers if l.name.startswith("hidden_")]) == 3
+@pytest.mark.parametrize("y_dim, covariance, scale_size", [
+    (1, "diag", 1), (1, "full", 1), (3, "diag", 3), (3, "full", 6)])
+def test_flat_output_has_the_layouts_width(y_dim, covariance, scale_size):
+    net = mdn_model.build_mdn(num_components=7, hidden_units=16, hidden_layers=3,
+                              covariance=covariance, x_dim=2, y_dim=y_dim)
+    out = net(np.zeros((5, 2), np.float32))
+    assert tuple(out.shape) == (5, 7 * (1 + y_dim + scale_size))
+    assert mdn_model.head_layout(net) == HeadLayout(7, y_dim, covariance)
+    assert len([layer for layer in net.layers if layer.name.startswith("hidden_")]) == 3
+
+
+def test_one_dimensional_head_is_logits_means_log_sigmas_side_by_side():
+    net = mdn_model.build_mdn(num_components=4, seed=1)
+    flat = mdn_model.predict_flat(net, [0.3, -1.0])
+    logits, means, log_sigmas = mdn_model.predict_params(net, [0.3, -1.0])
+    np.testing.assert_array_equal(np.concatenate([logits, means, log_sigmas], axis=1), flat)
+    params = mdn_model.predict_mixture(net, [0.3, -1.0])
+    np.testing.assert_array_equal(params.locs[..., 0], means)
+    np.testing.assert_array_equal(params.log_sigmas[..., 0], log_sigmas)
 
 
 def test_same_seed_same_weights():
-    a = mdn_model.build_mdn(seed=5)
-    b = mdn_model.build_mdn(seed=5)
-    c = mdn_model.build_mdn(seed=6)
+    a, b, c = (mdn_model.build_mdn(seed=s) for s in (5, 5, 6))
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     assert not np.array_equal(a.get_weights()[0], c.get_weights()[0])
 
 
-def test_save_and_load_without_custom_objects(tmp_path):
-    net = mdn_model.build_mdn(num_components=4, x_stats=(1.0, 3.0), y_stats=(-2.0, 5.0), seed=2)
-    path = tmp_path / "mdn.keras"
-    net.save(path)
-    loaded = keras.saving.load_model(path)
-    x = np.linspace(-10, 10, 50)
-    for before, after in zip(mdn_model.predict_params(net, x), mdn_model.predict_params(loaded, x)):
-        np.testing.assert_array_equal(before, after)
+def test_baseline_output_layer_does_not_share_hidden_0s_random_stream():
+    x, y = RNG.normal(size=(100, 1)), RNG.normal(size=(100, 1))
+    net = baseline.build_mean_regressor(hidden_units=1, hidden_layers=1, adapt_to=(x, y))
+    hidden = net.get_layer("hidden_0").kernel.numpy()     # [1, 1]
+    output = net.get_layer("raw_y").kernel.numpy()        # [1, 1]: same shape, same fan
+    assert hidden.shape == output.shape and not np.array_equal(hidden, output)
 
 
-def test_output_scaling_puts_means_in_units_of_y():
-    net = mdn_model.build_mdn(y_stats=(100.0, 10.0), seed=0)
-    _, means, log_sigmas = mdn_model.predict_params(net, [0.0])
-    assert 50 < means.mean() < 150
-    assert abs(log_sigmas.mean() - np.log(10.0)) < 1.0
+@pytest.mark.parametrize("covariance", ["diag", "full"])
+def test_save_and_load_without_custom_objects(tmp_path, covariance):
+    x, y = RNG.normal(3, 2, (200, 2)), RNG.normal(-2, 5, (200, 2))
+    net = mdn_model.build_mdn(num_components=4, covariance=covariance, adapt_to=(x, y), seed=2)
+    net.save(tmp_path / "mdn.keras")
+    loaded = keras.saving.load_model(tmp_path / "mdn.keras")
+    np.testing.assert_array_equal(mdn_model.predict_flat(net, x), mdn_model.predict_flat(loaded, x))
+    assert mdn_model.head_layout(loaded) == mdn_model.head_layout(net)
+
+
+def test_normalization_layers_put_outputs_in_units_of_y():
+    x = RNG.normal(50.0, 4.0, (5000, 1))
+    y = np.column_stack([RNG.normal(100.0, 10.0, 5000), RNG.normal(-3.0, 0.01, 5000)])
+    for covariance in ("diag", "full"):
+        net = mdn_model.build_mdn(covariance=covariance, adapt_to=(x, y), seed=0)
+        params = mdn_model.predict_mixture(net, x[:200])
+        assert 70 < params.locs[..., 0].mean() < 130 and -3.1 < params.locs[..., 1].mean() < -2.9
+        sigma = np.sqrt(np.diagonal(params.distribution().components_distribution.covariance(),
+                                    axis1=-2, axis2=-1))
+        # Each column's widths start on its own scale (10 and 0.01), within a factor of e^3.
+        assert np.all(np.abs(np.log(sigma[..., 0] / 10.0)) < 3)
+        assert np.all(np.abs(np.log(sigma[..., 1] / 0.01)) < 3)
+
+
+def test_full_head_scales_rows_of_the_standardised_triangle():
+    """L = diag(y_std) L' for the triangle L' the network emits on standardised y."""
+    y_std = np.array([10.0, 0.5])
+    y = RNG.normal(0, 1, (4000, 2)) * y_std
+    net = mdn_model.build_mdn(num_components=3, covariance="full", adapt_to=(y[:, :1], y),
+                              seed=0)
+    h = keras.Model(net.inputs, net.get_layer("raw_scale").output)(y[:5, :1]).numpy()
+    raw_standardised = h.reshape(5, 3, 3)
+    expected = np.diag(y.std(axis=0)) @ scale_tril_from_raw(raw_standardised).numpy()
+    actual = mdn_model.predict_mixture(net, y[:5, :1]).scale_tril
+    np.testing.assert_allclose(actual, expected, rtol=2e-5)
+
+
+def test_exp_diagonal_triangle_is_tfps_fill_scale_tril():
+    raw = RNG.normal(0, 1, (6, 10))
+    bijector = tfp.bijectors.FillScaleTriL(diag_bijector=tfp.bijectors.Exp(), diag_shift=None)
+    np.testing.assert_allclose(scale_tril_from_raw(raw).numpy(), bijector(tf.constant(raw)),
+                               rtol=1e-12)
+
+
+def test_predict_checks_the_models_input_width():
+    net = mdn_model.build_mdn(x_dim=3)
+    with pytest.raises(ValueError, match="x must have 3 columns"):
+        mdn_model.predict_flat(net, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="D = 2"):
+        mdn_model.predict_params(mdn_model.build_mdn(y_dim=2), [0.0])

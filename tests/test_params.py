@@ -71,7 +71,7 @@ def test_is_immutable_and_owns_its_arrays():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scale_tril_from_raw_is_lower_triangular_with_positive_diagonal(dtype):
-    raw = np.random.default_rng(2).normal(0, 30, (4, 3, 10)).astype(dtype)   # D = 4
+    raw = np.random.default_rng(2).normal(0, 3, (4, 3, 10)).astype(dtype)   # D = 4
     scale_tril = scale_tril_from_raw(raw).numpy()
     assert scale_tril.shape == (4, 3, 4, 4) and scale_tril.dtype == dtype
     np.testing.assert_array_equal(np.triu(scale_tril, k=1), 0.0)

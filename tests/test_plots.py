@@ -8,8 +8,7 @@ from PIL import Image
 from mdn_utils import data, mixture, model as mdn_model, plots
 
 X, Y = data.sample("sinusoid_inverse", 1000, seed=0)
-NET = mdn_model.build_mdn(num_components=4, hidden_units=8, x_stats=mdn_model.data_stats(X),
-                          y_stats=mdn_model.data_stats(Y), seed=0)
+NET = mdn_model.build_mdn(num_components=4, hidden_units=8, adapt_to=(X, Y), seed=0)
 SPEC = data.get_dataset("sinusoid_inverse")
 
 

@@ -1,8 +1,10 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils import data, train
+from mdn_utils import data, device, evaluation, losses, model as mdn_model, train
+from mdn_utils.loop import make_train_loop
 
 X, Y = data.sample("sinusoid_inverse", 2000, seed=0)
 SMALL = dict(num_components=3, hidden_units=8, steps=60, batch_size=64, eval_every=30,
@@ -17,14 +19,14 @@ SMALL = dict(num_components=3, hidden_units=8, steps=60, batch_size=64, eval_eve
 def test_device_choice_follows_visible_gpus(monkeypatch, fake_gpus, count, kind, devices):
     monkeypatch.delenv("MDN_DEVICE", raising=False)
     fake_gpus(count)
-    choice = train.choose_device()
+    choice = device.choose_device()
     assert (choice.kind, choice.devices) == (kind, devices)
 
 
 def test_several_gpus_use_mirrored_strategy(monkeypatch, fake_gpus):
     monkeypatch.delenv("MDN_DEVICE", raising=False)
     fake_gpus(2)
-    choice = train.choose_device()
+    choice = device.choose_device()
     assert choice.devices == ("/GPU:0", "/GPU:1")
     # Building the strategy needs real devices; the class it picks is what matters here.
     created = {}
@@ -37,15 +39,15 @@ def test_several_gpus_use_mirrored_strategy(monkeypatch, fake_gpus):
 def test_environment_override(monkeypatch, fake_gpus):
     fake_gpus(1)
     monkeypatch.setenv("MDN_DEVICE", "cpu")
-    assert train.choose_device().kind == "cpu"
+    assert device.choose_device().kind == "cpu"
     monkeypatch.setenv("MDN_DEVICE", "gpu")
-    assert train.choose_device().kind == "gpu"
+    assert device.choose_device().kind == "gpu"
     fake_gpus(0)
     with pytest.raises(RuntimeError, match="GPU"):
-        train.choose_device()
+        device.choose_device()
     monkeypatch.setenv("MDN_DEVICE", "tpu")
     with pytest.raises(ValueError, match="MDN_DEVICE"):
-        train.choose_device()
+        device.choose_device()
 
 
 def test_training_is_deterministic():
@@ -64,26 +66,27 @@ def test_training_lowers_the_loss_and_reports_history():
     assert result.history["step"] == [100, 200, 300]
     assert len(result.history["validation_nll"]) == 3
     # Wherever it runs (CPU or GPU), training uses the device choose_device() picks.
-    assert result.device == train.choose_device()
+    assert result.device == device.choose_device()
     assert 0 < result.compile_seconds and 0 < result.step_seconds
     assert result.compile_seconds + result.step_seconds <= result.seconds
     assert result.steps_per_second == pytest.approx(300 / result.step_seconds)
     assert result.history["train_nll"][-1] < result.history["train_nll"][0]
-    start = train.build_mdn(3, 8, x_stats=train.data_stats(X), y_stats=train.data_stats(Y))
-    assert train.evaluate_nll(result.model, X, Y) < train.evaluate_nll(start, X, Y)
+    start = mdn_model.build_mdn(3, 8, adapt_to=(X, Y))
+    assert evaluation.evaluate_nll(result.model, X, Y) < evaluation.evaluate_nll(start, X, Y)
 
 
 def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
     # Finite data, but one target so large that (y - mu)^2 overflows float32 to inf:
     # the first minibatch that draws it has an infinite loss.
-    net = train.build_mdn(3, 8, seed=0)
+    net = mdn_model.build_mdn(3, 8, seed=0)
+    nll = losses.head_nll(mdn_model.head_layout(net))
     y = Y.copy()
     y[5] = 3e38
-    run = train.make_train_loop(net, train.keras.optimizers.Adam(1e-3), X, y, 64, seed=0)
+    run = make_train_loop(net, keras.optimizers.Adam(1e-3), X[:, None], y[:, None], 64, 0, nll)
     _, bad_step = run(0, 1000)
     assert 0 <= int(bad_step) < 1000
     assert all(np.all(np.isfinite(w)) for w in net.get_weights())
-    clean = train.make_train_loop(net, train.keras.optimizers.Adam(1e-3), X, Y, 64, seed=0)
+    clean = make_train_loop(net, keras.optimizers.Adam(1e-3), X[:, None], Y[:, None], 64, 0, nll)
     assert int(clean(0, 100)[1]) == -1
 
 
