@@ -21,6 +21,13 @@ def test_flat_output_has_the_layouts_width(y_dim, covariance, scale_size):
     assert len([layer for layer in net.layers if layer.name.startswith("hidden_")]) == 3
 
 
+def test_means_start_spread_and_other_biases_at_zero():
+    bias = mdn_model.build_mdn(num_components=5, y_dim=2, seed=3).get_layer("head").bias.numpy()
+    means = bias[5:15]
+    assert np.all(bias[:5] == 0) and np.all(bias[15:] == 0)
+    assert np.all(np.abs(means) <= 1.7) and means.std() > 0.5
+
+
 def test_one_dimensional_head_is_logits_means_log_sigmas_side_by_side():
     net = mdn_model.build_mdn(num_components=4, seed=1)
     flat = mdn_model.predict_flat(net, [0.3, -1.0])
@@ -76,8 +83,8 @@ def test_full_head_scales_rows_of_the_standardised_triangle():
     y = RNG.normal(0, 1, (4000, 2)) * y_std
     net = mdn_model.build_mdn(num_components=3, covariance="full", adapt_to=(y[:, :1], y),
                               seed=0)
-    h = keras.Model(net.inputs, net.get_layer("raw_scale").output)(y[:5, :1]).numpy()
-    raw_standardised = h.reshape(5, 3, 3)
+    raw = keras.Model(net.inputs, net.get_layer("head").output)(y[:5, :1]).numpy()
+    raw_standardised = raw[:, 3 + 3 * 2:].reshape(5, 3, 3)   # after 3 logits and 3 x 2 locs
     expected = np.diag(y.std(axis=0)) @ scale_tril_from_raw(raw_standardised).numpy()
     actual = mdn_model.predict_mixture(net, y[:5, :1]).scale_tril
     np.testing.assert_allclose(actual, expected, rtol=2e-5)
