@@ -2,8 +2,9 @@
 
 Modules, in the order data flows (each imports only those before it):
 ``checks`` (argument validation), ``data``, ``params`` (the layout of a mixture's
-parameters, any output width D), ``mixture``, ``losses``, ``model``,
-``train``, ``cache`` (trained models reused across chapters), ``sampling``, ``plots``;
+parameters, any output width D), ``mixture``, ``losses``, ``model``, ``device``,
+``loop`` (the compiled training loop), ``train``, ``baseline`` (the squared-error
+network), ``cache`` (trained models reused across chapters), ``sampling``, ``plots``;
 then, for the measurements, ``stability`` (loss forms scored by relative error),
 ``evaluation``, ``calibration``, ``tables`` (Markdown tables) and ``bench``
 (``make bench``).

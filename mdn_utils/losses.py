@@ -24,7 +24,7 @@ log space (book chapter 3), as ``log_space_nll`` computes it:
 0.5 (y - mu_k)^2 / exp(2 s_k) instead. The gradient of that quotient builds
 (y - mu_k)^2 exp(-4 s_k), so it stops being finite at about half the abs(s) of the
 standardised form (float32: s ~ -22 against ~ -45; measured in chapter 3 with
-``evaluation.finite_limit``). Neither form is finite "for any parameters": the
+``stability.finite_limit``). Neither form is finite "for any parameters": the
 standardised form overflows once u_k^2 exceeds the largest float.
 
 ``tfp_nll`` is TFP's own ``-MixtureSameFamily.log_prob``, the reference all are tested

@@ -207,17 +207,22 @@ class MixtureParams:
     def sample(self, num_samples: int, tau: float = 1.0, seed: int = 0) -> np.ndarray:
         """Draw y at temperature tau, vectorised NumPy: shape ``[num_samples, n, D]``.
 
-        Component by Gumbel-max, k = argmax_k(log pi_k / tau + g_k), g ~ Gumbel(0, 1),
-        computed as argmax_k(log pi_k + tau g_k) (same argmax, finite for tiny tau);
-        then y = mu_k + sqrt(tau) L_k eps with eps ~ N(0, I_D) and L_k = diag(sigma_k)
-        or scale_tril_k. As tau -> 0 this returns the mean of the heaviest component.
+        Component by inverting the cumulative weights: with pi(tau) = softmax(log pi / tau)
+        and u ~ U(0, 1), k is the first component whose cumulative weight reaches u (one
+        uniform per draw, not one random number per component); then
+        y = mu_k + sqrt(tau) L_k eps with eps ~ N(0, I_D) and L_k = diag(sigma_k) or
+        scale_tril_k. As tau -> 0 this returns the mean of the heaviest component.
         """
         num_samples = checks.positive_int("num_samples", num_samples)
         tau = checks.positive_float("tau", tau)
         seed = checks.positive_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
-        gumbel = rng.gumbel(size=(num_samples, self.n, self.K))
-        component = np.argmax(log_softmax(self.logits) + tau * gumbel, axis=-1)  # [S, n]
+        with np.errstate(over="ignore"):  # tiny tau: -inf, floored to the most negative float
+            tempered = np.maximum(log_softmax(self.logits.astype(np.float64)) / tau,
+                                  np.finfo(np.float64).min)
+        cumulative = np.cumsum(np.exp(log_softmax(tempered)), axis=-1)          # [n, K]
+        uniform = rng.random((num_samples, self.n, 1))
+        component = np.minimum((cumulative < uniform).sum(axis=-1), self.K - 1)  # [S, n]
         rows = np.arange(self.n)
         noise = rng.standard_normal((num_samples, self.n, self.D))
         if self.covariance == "diag":

@@ -160,8 +160,7 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
     pad = 0.05 * (y_high - y_low)
     y_grid = np.linspace(y_low - pad, y_high + pad, checks.positive_int("resolution", resolution))
     logits, means, log_sigmas = predict_params(model, [x0])
-    weights = np.exp(logits[0] - logits[0].max())
-    weights /= weights.sum()
+    weights = np.exp(log_softmax(logits[0]))
     components = component_densities(logits, means, log_sigmas, y_grid)[0]
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")

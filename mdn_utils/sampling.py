@@ -18,9 +18,8 @@ tau = 1 is the model itself; tau -> 0 puts all weight on the component with the 
 pi_k and shrinks it to its mean (that mean need not be the most probable y); tau > 1
 flattens the weights and widens every component.
 
-Sampling is vectorised NumPy: the component is chosen by the Gumbel-max trick,
-k = argmax_k(log pi_k / tau + g_k) with g_k ~ Gumbel(0, 1), computed as
-argmax_k(log pi_k + tau g_k) (same argmax, finite for tiny tau); then
+Sampling is ``params.MixtureParams.sample`` (vectorised NumPy, any D): the component is
+found by inverting the cumulative weights pi(tau) at one uniform draw, then
 y = mu_k + sigma_k(tau) * eps with eps ~ N(0, 1).
 """
 from __future__ import annotations
@@ -29,21 +28,14 @@ import numpy as np
 from scipy.special import logsumexp
 
 from . import checks
-from .model import predict_params
-from .params import log_softmax
+from .mixture import mixture_arrays
+from .model import predict_mixture
+from .params import MixtureParams, log_softmax
 
 
 def _check_params(mixture_logits, means, log_sigmas):
-    arrays = [checks.finite_array(name, value, ndim=2) for name, value in
-              (("mixture_logits", mixture_logits), ("means", means),
-               ("log_sigmas", log_sigmas))]
-    shapes = [a.shape for a in arrays]
-    if len(set(shapes)) > 1:
-        raise ValueError("mixture_logits, means and log_sigmas must have the same shape "
-                         f"[batch, K], got {shapes}")
-    if shapes[0][1] < 1:
-        raise ValueError(f"mixture_logits must have K >= 1 components, got {shapes[0]}")
-    return arrays
+    """The 1-D triple, validated by ``mixture.mixture_arrays``, as float64 NumPy."""
+    return mixture_arrays(mixture_logits, means, log_sigmas, dtype=np.float64)
 
 
 def apply_temperature(mixture_logits, log_sigmas, tau: float):
@@ -56,25 +48,25 @@ def apply_temperature(mixture_logits, log_sigmas, tau: float):
 
 def sample_with_temperature(mixture_logits, means, log_sigmas, tau: float = 1.0,
                             num_samples: int = 1, seed: int = 0) -> np.ndarray:
-    """Draw y for every row at temperature tau: shape ``[num_samples, batch]``."""
+    """Draw y for every row at temperature tau: shape ``[num_samples, batch]``.
+
+    The 1-D case of ``params.MixtureParams.sample`` (same draws for the same seed).
+    """
     tau = checks.positive_float("tau", tau)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
-    logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
-    rng = np.random.default_rng(seed)
-    log_weights = log_softmax(logits)
-    gumbel = rng.gumbel(size=(num_samples,) + logits.shape)
-    component = np.argmax(log_weights + tau * gumbel, axis=-1)        # [n, batch]
-    rows = np.arange(logits.shape[0])
-    mu = means[rows, component]
-    sigma = np.exp(log_sigmas[rows, component]) * np.sqrt(tau)
-    return mu + sigma * rng.standard_normal(component.shape)
+    params = MixtureParams.from_1d(*_check_params(mixture_logits, means, log_sigmas))
+    return params.sample(num_samples, tau=tau, seed=seed)[..., 0]
 
 
 def sample_model(model, x, tau: float = 1.0, num_samples: int = 1, seed: int = 0):
-    """Sample y ~ p_tau(y | x) from a trained MDN for each x: ``[num_samples, n]``."""
-    return sample_with_temperature(*predict_params(model, x), tau=tau,
-                                   num_samples=num_samples, seed=seed)
+    """Sample y ~ p_tau(y | x) from a trained MDN for each x: ``[num_samples, n]`` for a
+    1-D y, ``[num_samples, n, D]`` otherwise."""
+    tau = checks.positive_float("tau", tau)
+    num_samples = checks.positive_int("num_samples", num_samples)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    draws = predict_mixture(model, x).sample(num_samples, tau=tau, seed=seed)
+    return draws[..., 0] if draws.shape[-1] == 1 else draws
 
 
 def _y_grid(y_grid) -> np.ndarray:

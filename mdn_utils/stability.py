@@ -10,6 +10,9 @@ TFP's ``-MixtureSameFamily.log_prob`` in float64):
 for the loss and for its gradient with respect to (z, mu, s) stacked into one vector.
 A non-finite value scores ``inf``; a non-finite reference gives ``nan`` (no score: the
 reference itself has failed, and the table must say so).
+
+``loss_and_gradients_finite`` / ``finite_limit``: whether a loss and its gradients are
+finite on given values, and the largest magnitude of one input at which they still are.
 """
 from __future__ import annotations
 
@@ -109,3 +112,60 @@ def score(loss_fn, y, logits, means, log_sigmas, dtype=tf.float32,
                                                                *case)
     return Score(loss, reference_loss, relative_error(loss, reference_loss),
                  relative_error(gradients, reference_gradients))
+
+
+def loss_and_gradients_finite(loss_fn, dtype, y, logits, means, log_sigmas):
+    """Evaluate ``loss_fn`` on one observation and a K-component mixture (lists of K).
+
+    Returns (loss, True if the loss and its gradients with respect to logits, means and
+    log-sigmas are all finite).
+    """
+    variables = [tf.Variable([list(v)], dtype=dtype) for v in (logits, means, log_sigmas)]
+    with tf.GradientTape() as tape:
+        value = tf.reduce_sum(loss_fn(tf.constant([[y]], dtype), *variables))
+    gradients = tape.gradient(value, variables)
+    finite = bool(tf.math.is_finite(value)) and all(
+        bool(tf.reduce_all(tf.math.is_finite(g))) for g in gradients)
+    return float(value), finite
+
+
+def _is_finite(loss_fn, dtype, parameter: str, magnitude: float) -> bool:
+    y, logits, means, log_sigmas = 0.0, [0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [0.0] * 3
+    if parameter == "logits":
+        logits = [magnitude, -magnitude, 0.0]
+    elif parameter == "log_sigma":
+        log_sigmas, y = [-magnitude] * 3, 0.5
+    elif parameter == "log_sigma_wide":
+        log_sigmas = [magnitude] * 3
+    else:
+        y = magnitude
+    return loss_and_gradients_finite(loss_fn, dtype, y, logits, means, log_sigmas)[1]
+
+
+PARAMETERS = ("logits", "log_sigma", "log_sigma_wide", "residual")
+
+
+def finite_limit(loss_fn, dtype, parameter: str, high: float = 1e308,
+                 iterations: int = 60) -> float:
+    """Largest magnitude m in [1, high] at which the loss of a 3-component mixture and its
+    gradients are finite, found by bisection on log10(m); 0.0 if m = 1 already fails.
+
+    ``parameter`` is what grows: "logits" (z = (m, -m, 0)), "log_sigma" (s = -m on every
+    component: sharp components, y = 0.5 off the nearest mean), "log_sigma_wide" (s = +m)
+    or "residual" (y = m, means near 0). Assumes that once it fails it keeps failing.
+    """
+    checks.one_of("parameter", parameter, PARAMETERS)
+    high = checks.positive_float("high", high)
+    iterations = checks.positive_int("iterations", iterations)
+    if not _is_finite(loss_fn, dtype, parameter, 1.0):
+        return 0.0
+    if _is_finite(loss_fn, dtype, parameter, high):
+        return high
+    low_exponent, high_exponent = 0.0, float(np.log10(high))
+    for _ in range(iterations):
+        middle = 0.5 * (low_exponent + high_exponent)
+        if _is_finite(loss_fn, dtype, parameter, 10.0 ** middle):
+            low_exponent = middle
+        else:
+            high_exponent = middle
+    return float(10.0 ** low_exponent)

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from mdn_utils import (baseline, data, device, evaluation, losses, mixture, model as mdn_model,
-                       plots, sampling, train)
+                       plots, sampling, stability, train)
 from mdn_utils.params import HeadLayout
 
 GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
@@ -72,7 +72,7 @@ CASES = [
     (lambda: plots.plot_density_heatmap(NET, (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
     (lambda: plots.plot_density_heatmap(NET, (0.0, 1.0), (0.0, 1.0, 2.0)), ValueError, "y_range"),
     (lambda: evaluation.interval_coverage([0.5, 0.2], levels=[0.5, 1.5]), ValueError, "levels"),
-    (lambda: evaluation.finite_limit(losses.naive_nll_unchecked, "float32", "sigma"), ValueError,
+    (lambda: stability.finite_limit(losses.naive_nll_unchecked, "float32", "sigma"), ValueError,
      "parameter"),
     (lambda: evaluation.nll_gap(NET, "bishop", [0.1, 0.2], [0.5]), ValueError, "batch sizes"),
     (lambda: plots.temperature_frames(NET, (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,

@@ -241,11 +241,12 @@ def test_sample_moments_match_the_distribution(covariance, tau):
     assert np.all(np.abs(sample_covariance - covariance_matrix) < 0.03 * scale)
 
 
+@pytest.mark.parametrize("tau", [1e-12, 1e-300])
 @pytest.mark.parametrize("covariance", ["diag", "full"])
-def test_tau_to_zero_returns_the_heaviest_components_mean(covariance):
+def test_tau_to_zero_returns_the_heaviest_components_mean(covariance, tau):
     params = random_params(covariance, n=5, k=4, d=3, seed=6)
     heaviest = np.argmax(params.logits, axis=-1)
-    draws = params.sample(50, tau=1e-12, seed=7)
+    draws = params.sample(50, tau=tau, seed=7)
     expected = params.locs[np.arange(5), heaviest]
     np.testing.assert_allclose(draws, np.broadcast_to(expected, draws.shape), atol=1e-4)
 

@@ -74,3 +74,14 @@ def test_score_has_no_reference_when_float64_overflows():
 def test_bad_input_is_rejected_with_the_argument_named(call, error, name):
     with pytest.raises(error, match=name):
         call()
+
+
+def test_finite_limits_order_the_two_forms():
+    for parameter in stability.PARAMETERS:
+        naive = stability.finite_limit(losses.naive_nll_unchecked, tf.float32, parameter, iterations=20)
+        log_space = stability.finite_limit(losses.log_space_nll_unchecked, tf.float32, parameter,
+                                           iterations=20)
+        assert log_space >= naive
+    # Known float32 facts: exp overflows just above 88.7.
+    limit = stability.finite_limit(losses.naive_nll_unchecked, tf.float32, "logits", iterations=40)
+    assert 85 < limit < 89
