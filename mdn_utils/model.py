@@ -175,7 +175,7 @@ def head_layout(model: keras.Model) -> HeadLayout:
 
 
 def num_components(model: keras.Model) -> int:
-    """K, read from the model's logits layer."""
+    """K, read from the model's layout (``head_layout``)."""
     return head_layout(model).num_components
 
 
@@ -201,9 +201,12 @@ def predict_mixture(model: keras.Model, x, batch_size: int = 65_536) -> MixtureP
 
 
 def predictive_distribution(model: keras.Model, x, batch_size: int = 65_536):
-    """p(y | x) as a TFP ``MixtureSameFamily`` (batch [n], event [D]): ``log_prob``,
-    ``sample``, ``mean``, ``cdf`` (D = 1) come from TFP."""
-    return predict_mixture(model, x, batch_size).distribution()
+    """p(y | x) as a TFP ``MixtureSameFamily`` with batch shape [n], so ``log_prob``,
+    ``sample``, ``mean`` come from TFP. Event shape [D]; for a 1-D y it is [] (y is
+    ``[n]``) and the distribution also has a ``cdf`` (``MixtureParams.scalar_distribution``).
+    """
+    params = predict_mixture(model, x, batch_size)
+    return params.scalar_distribution() if params.D == 1 else params.distribution()
 
 
 def predict_params(model: keras.Model, x, batch_size: int = 65_536):

@@ -185,6 +185,17 @@ class MixtureParams:
             components = tfd.MultivariateNormalTriL(loc=self.locs, scale_tril=self.scale_tril)
         return tfd.MixtureSameFamily(tfd.Categorical(logits=self.logits), components)
 
+    def scalar_distribution(self) -> tfd.MixtureSameFamily:
+        """For D = 1: the same mixture over a scalar y, ``MixtureSameFamily(Categorical,
+        Normal)`` with event shape [] (y is ``[n]``), which also has a ``cdf``."""
+        if self.D != 1:
+            raise ValueError(f"scalar_distribution needs D = 1, these parameters have D = "
+                             f"{self.D}; use distribution()")
+        sigma = (np.exp(self.log_sigmas[..., 0]) if self.covariance == "diag"
+                 else self.scale_tril[..., 0, 0])
+        return tfd.MixtureSameFamily(tfd.Categorical(logits=self.logits),
+                                     tfd.Normal(loc=self.locs[..., 0], scale=sigma))
+
     def with_temperature(self, tau: float) -> "MixtureParams":
         """The parameters at temperature tau > 0 (World Models convention, Ha & Schmidhuber 2018).
 

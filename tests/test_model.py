@@ -103,3 +103,14 @@ def test_predict_checks_the_models_input_width():
         mdn_model.predict_flat(net, np.zeros((4, 2)))
     with pytest.raises(ValueError, match="D = 2"):
         mdn_model.predict_params(mdn_model.build_mdn(y_dim=2), [0.0])
+
+
+def test_predictive_distribution_of_a_1d_model_is_scalar_with_a_cdf():
+    net = mdn_model.build_mdn(num_components=3, seed=0)
+    distribution = mdn_model.predictive_distribution(net, [0.0, 1.0])
+    assert distribution.event_shape == () and distribution.batch_shape == (2,)
+    logits, means, log_sigmas = mdn_model.predict_params(net, [0.0, 1.0])
+    weights = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    from scipy.stats import norm
+    expected = (weights * norm.cdf(0.5, means, np.exp(log_sigmas))).sum(axis=1)
+    np.testing.assert_allclose(distribution.cdf([0.5, 0.5]), expected, rtol=1e-5)

@@ -257,3 +257,17 @@ def test_sample_is_seeded_and_keeps_dtype():
     assert first.dtype == np.float32
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+@pytest.mark.parametrize("covariance", ["diag", "full"])
+def test_scalar_distribution_is_the_d_1_mixture_with_a_cdf(covariance):
+    params = random_params(covariance, n=6, k=3, d=1, seed=9)
+    y = np.linspace(-2, 2, 6)
+    scalar = params.scalar_distribution()
+    assert scalar.event_shape == () and scalar.batch_shape == (6,)
+    np.testing.assert_allclose(scalar.log_prob(y), params.distribution().log_prob(y[:, None]),
+                               rtol=1e-10)
+    cdf = scalar.cdf(y).numpy()
+    assert np.all((cdf > 0) & (cdf < 1))
+    with pytest.raises(ValueError, match="D = 1"):
+        random_params(covariance, n=2, k=2, d=2).scalar_distribution()
