@@ -6,8 +6,10 @@ unless ``MDN_REQUIRE_BROWSER=1`` (set by .ci/run), where they fail instead.
 """
 import base64
 import functools
+import gzip
 import http.server
 import io
+import json
 import os
 import re
 import shutil
@@ -16,12 +18,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+import numpy as np
 import pytest
 import yaml
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = ROOT / "_build" / "html"
+# MDN_SITE points the checks at another build of the site (default: make book's _build/html).
+SITE = Path(os.environ["MDN_SITE"]) if os.environ.get("MDN_SITE") else ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 INSTALL_HINT = ("install them with: apt-get update && apt-get install -y chromium "
@@ -263,3 +267,197 @@ def test_page_in_chromium(browser, site_url, page):
         assert all(_gif_frames(src, site_url) > 1 for src in gifs), "the GIF is not animated"
     print(f"{page}: {facts['math']} equations typeset, {len(facts['images'])} images loaded "
           f"({facts['figures']} figures)")
+
+
+# ---------------------------------------------------------------- the static sliders (issue 13)
+
+SLIDERS = {"book/06_pdf_slice.html": "mdn-x-slider", "book/05_temperature.html": "mdn-tau-slider"}
+# The peaks of p(y | x = 0) that chapter 6 asserts (the MDN's within 0.2 of these true ones).
+CHAPTER_6_PEAKS_AT_0 = [-7.61, -4.64, 0.0, 4.64, 7.61]
+MAX_PAGE_BYTES = 3_000_000
+
+# Reads back what the slider DREW (SVG geometry, converted to data units with the axes'
+# recorded extent), not the numbers it was given.
+SLIDER_DRAWING = """
+const box = document.getElementById(arguments[0]);
+const g = box.querySelector('g.mdn-axes');
+if (!g) { return null; }
+const a = {};
+for (const n of ['x0', 'x1', 'y0', 'y1', 'left', 'right', 'top', 'bottom']) {
+  a[n] = parseFloat(g.getAttribute('data-' + n));
+}
+const dx = v => a.x0 + (v - a.left) / (a.right - a.left) * (a.x1 - a.x0);
+const dy = v => a.y0 + (a.bottom - v) / (a.bottom - a.top) * (a.y1 - a.y0);
+const pairs = d => Array.from((d || '').matchAll(/[ML]\\s*(-?[\\d.]+)[ ,](-?[\\d.]+)/g),
+                              m => [dx(parseFloat(m[1])), dy(parseFloat(m[2]))]);
+const attr = (sel, name) => { const e = box.querySelector(sel); return e ? e.getAttribute(name) : ''; };
+const rect = box.getBoundingClientRect();
+return {
+  value: parseInt(box.querySelector('input').value, 10),
+  index: parseInt(box.querySelector('svg').getAttribute('data-index'), 10),
+  readout: box.querySelector('.mdn-readout').textContent,
+  label: box.querySelector('label').textContent,
+  json: box.querySelector('script[type="application/json"]').textContent,
+  mixture: pairs(attr('path.mdn-mixture', 'd')),
+  mixtureD: attr('path.mdn-mixture', 'd'),
+  samples: pairs(attr('path.mdn-samples', 'd')),
+  samplesD: attr('path.mdn-samples', 'd'),
+  // a mode marker is a triangle whose first point is 6 px left of the mode
+  modes: Array.from(box.querySelectorAll('path.mdn-mode'),
+                    p => dx(parseFloat(p.getAttribute('d').slice(1).split(' ')[0]) + 6)),
+  hdr: Array.from(box.querySelectorAll('g.mdn-hdr rect'), r => [
+      dx(parseFloat(r.getAttribute('x'))),
+      dx(parseFloat(r.getAttribute('x')) + parseFloat(r.getAttribute('width')))]),
+  unitsPerPixel: (a.x1 - a.x0) / (a.right - a.left),
+  yUnitsPerPixel: (a.y1 - a.y0) / (a.bottom - a.top),
+  width: rect.width,
+  overflow: box.scrollWidth - box.clientWidth,
+  viewport: document.documentElement.clientWidth,
+};
+"""
+
+RESOURCES = """
+return [document.URL].concat(performance.getEntriesByType('resource').map(e => e.name));
+"""
+
+
+def _decode(text, dtype):
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<"))
+
+
+def _curve_maxima(points, min_height):
+    """Local maxima (>= min_height of the highest) of a drawn curve [(y, p), ...]."""
+    pts = np.asarray(points)
+    y, p = pts[:, 0], pts[:, 1]
+    inner = p[1:-1]
+    keep = (inner > p[:-2]) & (inner >= p[2:]) & (inner >= min_height * p.max())
+    return y[1:-1][keep]
+
+
+def _check_slice_drawing(drawn, payload, index):
+    tolerance = 2 * drawn["unitsPerPixel"]          # two pixels
+    assert drawn["index"] == drawn["value"] == index
+    assert f"x = {payload['x'][index]:.2f}" in drawn["label"] + drawn["readout"]
+    modes = np.array(payload["modes"][index])
+    # the markers sit where the chapter's data put the modes ...
+    assert len(drawn["modes"]) == len(modes), (drawn["modes"], modes)
+    np.testing.assert_allclose(drawn["modes"], modes, atol=tolerance)
+    # ... which are the peaks of the mixture curve as drawn
+    peaks = _curve_maxima(drawn["mixture"], payload["minModeHeight"])
+    assert len(peaks) == len(modes), (peaks, modes)
+    np.testing.assert_allclose(peaks, modes, atol=tolerance)
+    np.testing.assert_allclose(np.ravel(drawn["hdr"]), np.ravel(payload["hdr"][index]),
+                               atol=tolerance)
+    return modes
+
+
+def _check_temperature_drawing(drawn, payload, index):
+    assert drawn["index"] == drawn["value"] == index
+    assert f"τ = {payload['taus'][index]:g}" in drawn["readout"]
+    codes = _decode(payload["samples"][index], np.uint16)
+    x_low, x_high, n = payload["x"]
+    y_low, y_high = payload["yView"]
+    on_axes = codes != 65535
+    expected = np.stack([np.linspace(x_low, x_high, n)[on_axes],
+                         y_low + (y_high - y_low) * codes[on_axes] / 65534], axis=1)
+    drawn_points = np.asarray(drawn["samples"])
+    assert drawn_points.shape == expected.shape, (drawn_points.shape, expected.shape)
+    np.testing.assert_allclose(drawn_points[:, 0], expected[:, 0], atol=drawn["unitsPerPixel"])
+    np.testing.assert_allclose(drawn_points[:, 1], expected[:, 1], atol=drawn["yUnitsPerPixel"])
+    share = 100 * payload["outside"][index]
+    assert f"{share:.1f}% of the samples outside" in drawn["readout"]
+
+
+@pytest.fixture(params=["http", "file"])
+def slider_base(request, site_url):
+    return site_url if request.param == "http" else SITE.as_uri() + "/"
+
+
+@pytest.mark.parametrize("page", sorted(SLIDERS))
+def test_slider_moves_with_the_keyboard_and_draws_its_data(browser, slider_base, page):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    if not (SITE / page).exists():
+        _unavailable(f"no {page} in {SITE}: run make book first")
+    element_id = SLIDERS[page]
+    browser.set_window_size(1280, 1600)
+    browser.get_log("browser")
+    browser.get(urljoin(slider_base, page))
+    assert browser.execute_async_script(WAIT_FOR_MATHJAX), f"{page}: MathJax did not typeset"
+    box = browser.find_element(By.ID, element_id)
+    slider = box.find_element(By.CSS_SELECTOR, "input[type=range]")
+    assert box.find_element(By.CSS_SELECTOR, f"label[for='{slider.get_attribute('id')}']")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", box)
+    first = browser.execute_script(SLIDER_DRAWING, element_id)
+    assert first is not None, f"{page}: the slider drew nothing (script not run?)"
+    payload = json.loads(first["json"])
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    scheme = slider_base.split(":")[0]
+    stem = page.split("/")[-1].replace(".html", "")
+
+    if payload["kind"] == "slice":
+        x = np.array(payload["x"])
+        start = int(np.argmin(np.abs(x)))
+        assert x[start] == 0.0
+        modes_0 = _check_slice_drawing(first, payload, start)
+        # at x = 0 the drawn peaks are the chapter's (its MDN peaks are within 0.2 of these)
+        np.testing.assert_allclose(modes_0, CHAPTER_6_PEAKS_AT_0, atol=0.2)
+        box.screenshot(str(SCREENSHOTS / f"{stem}_slider_x_{x[start]:.2f}.png"))
+        slider.send_keys(Keys.ARROW_LEFT * 40)
+        second = browser.execute_script(SLIDER_DRAWING, element_id)
+        assert second["mixtureD"] != first["mixtureD"], "the drawing did not change"
+        modes_1 = _check_slice_drawing(second, payload, start - 40)
+        assert len(modes_1) != len(modes_0) or np.max(np.abs(modes_1 - modes_0)) > 0.1
+        box.screenshot(str(SCREENSHOTS / f"{stem}_slider_x_{x[start - 40]:.2f}.png"))
+        slider.send_keys(Keys.ARROW_RIGHT * 40)
+        back = browser.execute_script(SLIDER_DRAWING, element_id)
+        assert back["mixtureD"] == first["mixtureD"], "moving back did not restore the drawing"
+    else:
+        taus = np.array(payload["taus"])
+        start = int(np.flatnonzero(taus == 1.0)[0])
+        _check_temperature_drawing(first, payload, start)
+        box.screenshot(str(SCREENSHOTS / f"{stem}_slider_tau_1.png"))
+        slider.send_keys(Keys.END)
+        second = browser.execute_script(SLIDER_DRAWING, element_id)
+        assert second["samplesD"] != first["samplesD"], "the drawing did not change"
+        _check_temperature_drawing(second, payload, len(taus) - 1)
+        box.screenshot(str(SCREENSHOTS / f"{stem}_slider_tau_{taus[-1]:g}.png"))
+        slider.send_keys(Keys.HOME, Keys.ARROW_RIGHT)
+        _check_temperature_drawing(browser.execute_script(SLIDER_DRAWING, element_id), payload, 1)
+        assert payload["outside"][-1] > payload["outside"][start] > payload["outside"][0]
+
+    # readable at phone width: the widget fits the screen without sideways scrolling
+    browser.set_window_size(390, 900)
+    phone = None
+    for _ in range(20):   # the drawing re-lays itself out 100 ms after a resize
+        browser.execute_script("return new Promise(r => setTimeout(r, 100));")
+        phone = browser.execute_script(SLIDER_DRAWING, element_id)
+        if phone["width"] <= phone["viewport"]:
+            break
+    assert phone["width"] <= phone["viewport"] and phone["overflow"] <= 1, phone["width"]
+    if scheme == "http":
+        box.screenshot(str(SCREENSHOTS / f"{stem}_slider_phone.png"))
+    browser.set_window_size(1280, 1600)
+
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"{page}: console errors: {errors}"
+    loaded = browser.execute_script(RESOURCES)
+    outside = [u for u in loaded if not (u.startswith(slider_base) or u.startswith("data:")
+                                         or u.startswith("blob:"))]
+    assert not outside, f"{page}: requests outside the site: {outside}"
+    html_bytes = (SITE / page).stat().st_size
+    assert html_bytes < MAX_PAGE_BYTES, f"{page}: {html_bytes / 1e6:.2f} MB of HTML"
+    if scheme != "http":   # Chromium lists no file:// resources in the Performance API
+        return
+    # Page weight: the page and every file it loaded, as bytes on disk and gzip-compressed
+    # (what a web server that compresses, such as GitHub Pages, transfers).
+    files = {SITE / page}
+    for url in loaded[1:]:
+        path = SITE / unquote(urlparse(url).path[len(urlparse(slider_base).path):])
+        if path.is_file():
+            files.add(path)
+    raw = sum(f.stat().st_size for f in files)
+    compressed = sum(len(gzip.compress(f.read_bytes(), 6)) for f in files)
+    print(f"{page}: page weight {raw / 1e6:.2f} MB on disk, {compressed / 1e6:.2f} MB gzip-"
+          f"compressed ({len(files)} files, HTML {html_bytes / 1e6:.2f} MB)")
+    assert compressed < MAX_PAGE_BYTES, f"{page}: {compressed / 1e6:.2f} MB transferred (gzip)"
