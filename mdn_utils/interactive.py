@@ -303,6 +303,8 @@ _CSS = """
 .mdn-slider .mdn-key span.box::before{height:.8em;border:0;background:var(--c)}
 .mdn-slider .mdn-key span.dot::before{width:.6em;height:.6em;border:0;border-radius:50%;
  background:var(--c)}
+.mdn-slider .mdn-key span.tri::before{content:"▼";width:auto;height:auto;border:0;
+ color:var(--c)}
 """
 
 # One script for both widgets; it finds its own container (document.currentScript), reads
@@ -443,7 +445,7 @@ def slice_slider_html(payload: dict, element_id: str = "mdn-x-slider", initial=N
            + '<span class="dash" style="--c:#9467bd">mean</span>'
            '<span class="box" style="--c:#9fd39f">'
            f'{round(100 * payload["hdrMass"])}% highest-density region</span>'
-           '<span class="dot" style="--c:#d62728">modes</span>')
+           '<span class="tri" style="--c:#d62728">modes</span>')
     return _widget(payload, element_id, "<var>x</var>", count, initial,
                    "Predicted density p(y | x) at the x chosen with the slider; the text "
                    "below lists its modes, mean and highest-density region.", key_html=key)
