@@ -20,6 +20,8 @@ The built-in datasets (``DATASETS``, looked up by ``get_dataset(name)``):
   x = y + 0.3 sin(2 pi y) + eps,  eps ~ U(-0.1, 0.1).
 * ``"two_gaussians_2d"``: x ~ U(-1, 1), y in R^2 from a mixture of two correlated
   Gaussians whose weights and means depend on x (``TwoGaussians2D``).
+* ``"robot_arm"`` (Bishop 1994): x = noisy end-effector position of a two-link arm,
+  y = its two joint angles (``mdn_utils.robot_arm.RobotArm``).
 
 The first two are "inverse problems" (``InverseProblem``): y is drawn first, x is a noisy
 function of y, and the book models p(y | x), which has several modes wherever the forward
@@ -42,6 +44,7 @@ from typing import Callable, ClassVar, Protocol, runtime_checkable
 import numpy as np
 
 from . import checks
+from .robot_arm import ROBOT_ARM  # the 2-D robot arm (imports only checks)
 
 GRID_POINTS = 4_001   # y grid for the evidence p(x); quadrature error below 1e-6
 _CHUNK = 512          # x values per evidence chunk (bounds memory to _CHUNK * GRID_POINTS)
@@ -514,7 +517,7 @@ BISHOP = InverseProblem(
     "bishop", 0.0, 1.0, lambda y: y + 0.3 * np.sin(2.0 * np.pi * y), "uniform", 0.1)
 TWO_GAUSSIANS_2D = TwoGaussians2D()
 
-DATASETS = {d.name: d for d in (SINUSOID_INVERSE, BISHOP, TWO_GAUSSIANS_2D)}
+DATASETS = {d.name: d for d in (SINUSOID_INVERSE, BISHOP, TWO_GAUSSIANS_2D, ROBOT_ARM)}
 
 
 def get_dataset(dataset) -> Dataset:
