@@ -258,7 +258,8 @@ class RobotArm:
             width = self.window * s / np.sqrt(np.maximum(rho[:, None] * r, 1e-12))
             u_a = np.maximum(centre - width, u_lo)
             u_b = np.minimum(centre + width, u_hi)
-            u = (0.5 * (u_a + u_b))[..., None] + 0.5 * (u_b - u_a)[..., None] * gl_u  # [m, n_v, n_u]
+            # u nodes: [m, n_v, n_u]
+            u = (0.5 * (u_a + u_b))[..., None] + 0.5 * (u_b - u_a)[..., None] * gl_u
             log_wu = np.log(np.maximum(0.5 * (u_b - u_a), 1e-300))[..., None] + np.log(wl_u)
             squared = (rho[:, None, None] ** 2 + r[..., None] ** 2
                        - 2 * rho[:, None, None] * r[..., None] * np.cos(phi[:, None, None] - u))

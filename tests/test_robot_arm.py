@@ -120,3 +120,11 @@ def test_theta2_marginal_of_the_exact_density_is_bimodal_inside_and_merges_at_th
     assert abs(theta2[edge.argmax()] - np.pi) < 0.15          # merged at theta_2 = pi
     with pytest.raises(ValueError, match="log_density_grid"):
         robot_arm.theta2_marginals(log_grid[0], theta1, theta2)
+
+
+def test_evidence_is_converged_for_targets_out_of_reach():
+    # beyond the angular range, beyond the outer edge and inside the inner edge
+    points = np.concatenate([robot_arm.ray_points(1.6, [0.9]), robot_arm.ray_points(-0.05, [0.9]),
+                             robot_arm.ray_points(0.75, [1.06, 0.8])])
+    np.testing.assert_allclose(ARM.log_evidence(points), ARM.refined(3).log_evidence(points),
+                               atol=1e-4)
