@@ -155,8 +155,8 @@ class InverseProblem:
         """p(x) = integral over y of p(x | y) p(y), for a 1-D array of x.
 
         Gaussian noise: the trapezoid rule on a grid of ``GRID_POINTS``.
-        Uniform noise: p(x | y) p(y) is a constant c on the set {y : |x - forward(y)| < w};
-        its measure is found per grid cell by linear interpolation of w - |x - forward(y)|,
+        Uniform noise: p(x | y) p(y) is a constant c on the set {y : abs(x - forward(y)) < w};
+        its measure is found per grid cell by linear interpolation of w - abs(x - forward(y)),
         which places the set's edges to second order in the grid spacing.
         """
         grid = np.linspace(self.y_low, self.y_high, GRID_POINTS)

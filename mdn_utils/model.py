@@ -1,4 +1,4 @@
-"""The MDN as a Keras 3 model: x of width Dx in, the flat mixture parameters of y out.
+"""The MDN as a Keras 3 model: x of width Dx in, the flat mixture parameters of y out::
 
     h    = trunk((x - x_mean) / x_std)       Normalization, then hidden_layers x Dense
     flat = a * (W h + b) + c                 one Dense "head" of P = K (1 + D + S) outputs,

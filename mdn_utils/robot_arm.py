@@ -9,10 +9,10 @@ with complex numbers, e^{i a} = (cos a, sin a)::
                 L1 sin theta_1 - L2 sin(theta_1 + theta_2))
 
 so the distance of the end effector from the base depends on theta_2 alone,
-r(theta_2) = |L1 - L2 e^{i theta_2}| = sqrt(L1^2 + L2^2 - 2 L1 L2 cos theta_2), and its
+r(theta_2) = abs(L1 - L2 e^{i theta_2}) = sqrt(L1^2 + L2^2 - 2 L1 L2 cos theta_2), and its
 polar angle is theta_1 + beta(theta_2) with beta = arg(L1 - L2 e^{i theta_2}).
 The generator: theta uniform on the box [theta1_range] x [theta2_range], and the observed
-position x = f(theta) + eps, eps ~ N(0, s^2 I_2). The book models p(theta | x):
+position x = f(theta) + eps, eps ~ N(0, s^2 I_2). The book models p(theta | x)::
 
     p(theta | x) = p(theta) N(x | f(theta), s^2 I) / p(x),
     p(x) = integral_box p(theta) N(x | f(theta), s^2 I) d theta.
@@ -20,11 +20,11 @@ position x = f(theta) + eps, eps ~ N(0, s^2 I_2). The book models p(theta | x):
 The evidence p(x) is a 2-D integral, computed by quadrature refined around the analytic
 inverse solutions (``RobotArm.log_evidence``): in the sheared coordinates
 u = theta_1 + beta(theta_2) (the polar angle of f; the shear has Jacobian 1) and
-v = theta_2, the Gaussian factor is exp(-(|x|^2 + r(v)^2 - 2 |x| r(v) cos(phi_x - u)) / 2s^2),
-which is negligible unless r(v) is near |x| and u near phi_x. So v runs over the two
+v = theta_2, the Gaussian factor is exp(-(norm(x)^2 + r(v)^2 - 2 norm(x) r(v) cos(phi_x - u)) / 2s^2),
+which is negligible unless r(v) is near norm(x) and u near phi_x. So v runs over the two
 branches theta_2 < pi ("elbow up") and theta_2 > pi ("elbow down"), each restricted to where
-|r(v) - |x|| is within ``window`` s of its smallest value, and, at each v node, u runs over
-``window`` s / sqrt(|x| r(v)) around the feasible u nearest phi_x, clipped to the box's
+abs(r(v) - norm(x)) is within ``window`` s of its smallest value, and, at each v node, u runs over
+``window`` s / sqrt(norm(x) r(v)) around the feasible u nearest phi_x, clipped to the box's
 edges in theta_1 exactly; Gauss-Legendre nodes in both. ``total_probability`` checks the
 result against a plain regular grid over the whole box.
 """
@@ -92,7 +92,7 @@ def joint_positions(theta, link_lengths=LINK_LENGTHS) -> np.ndarray:
 
 
 def end_effector_error(theta, x, link_lengths=LINK_LENGTHS) -> np.ndarray:
-    """||f(theta) - x||, broadcast over the leading axes of theta and x."""
+    """norm(f(theta) - x), broadcast over the leading axes of theta and x."""
     theta = _theta("theta", theta)
     x = _points("x", x)
     return np.linalg.norm(forward(theta, link_lengths) - x, axis=-1)
@@ -100,12 +100,12 @@ def end_effector_error(theta, x, link_lengths=LINK_LENGTHS) -> np.ndarray:
 
 def inverse(x, link_lengths=LINK_LENGTHS) -> np.ndarray:
     """The two analytic inverse solutions, ``[..., 2 solutions, 2]``: solution 0 has
-    theta_2 in [0, pi] (elbow up), solution 1 the mirror 2 pi - theta_2 (elbow down).
+    theta_2 in [0, pi] (elbow up), solution 1 the mirror 2 pi - theta_2 (elbow down)::
 
-        cos theta_2 = (L1^2 + L2^2 - |x|^2) / (2 L1 L2),
+        cos theta_2 = (L1^2 + L2^2 - norm(x)^2) / (2 L1 L2),
         theta_1 = arg(x) - arg(L1 - L2 e^{i theta_2}),
 
-    with |x| clipped to the reachable annulus [|L1 - L2|, L1 + L2], so a point out of reach
+    with norm(x) clipped to the reachable annulus [abs(L1 - L2), L1 + L2], so a point out of reach
     gets the configurations nearest to it. Angles are not wrapped into any box (see
     ``RobotArm.inverse`` for which solutions are inside it).
     """
