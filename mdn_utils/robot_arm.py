@@ -1,5 +1,7 @@
-"""The two-link robot arm of Bishop (1994) and PRML section 5.6: a 2-D inverse problem with
-an exact conditional density.
+"""The two-link robot arm that Bishop (1994) and PRML section 5.6 use to motivate MDNs: a 2-D
+inverse problem with an exact conditional density. The link lengths and the angle box follow
+a public re-implementation of the report's examples; they were not checked against the
+report or PRML (see chapter 9).
 
 Forward kinematics (joint angles theta = (theta_1, theta_2) to the end effector), written
 with complex numbers, e^{i a} = (cos a, sin a)::
@@ -12,21 +14,22 @@ so the distance of the end effector from the base depends on theta_2 alone,
 r(theta_2) = abs(L1 - L2 e^{i theta_2}) = sqrt(L1^2 + L2^2 - 2 L1 L2 cos theta_2), and its
 polar angle is theta_1 + beta(theta_2) with beta = arg(L1 - L2 e^{i theta_2}).
 The generator: theta uniform on the box [theta1_range] x [theta2_range], and the observed
-position x = f(theta) + eps, eps ~ N(0, s^2 I_2). The book models p(theta | x)::
+position x = f(theta) + eps, eps ~ N(0, sigma_eps^2 I_2). The book models p(theta | x)::
 
-    p(theta | x) = p(theta) N(x | f(theta), s^2 I) / p(x),
-    p(x) = integral_box p(theta) N(x | f(theta), s^2 I) d theta.
+    p(theta | x) = p(theta) N(x | f(theta), sigma_eps^2 I) / p(x),
+    p(x) = integral_box p(theta) N(x | f(theta), sigma_eps^2 I) d theta.
 
 The evidence p(x) is a 2-D integral, computed by quadrature refined around the analytic
 inverse solutions (``RobotArm.log_evidence``): in the sheared coordinates
-u = theta_1 + beta(theta_2) (the polar angle of f; the shear has Jacobian 1) and
-v = theta_2, the Gaussian factor is exp(-(norm(x)^2 + r(v)^2 - 2 norm(x) r(v) cos(phi_x - u)) / 2s^2),
+u = theta_1 + beta(theta_2) (the polar angle of f; the shear has Jacobian determinant 1) and
+v = theta_2, the Gaussian factor is
+exp(-(norm(x)^2 + r(v)^2 - 2 norm(x) r(v) cos(phi_x - u)) / 2 sigma_eps^2),
 which is negligible unless r(v) is near norm(x) and u near phi_x. So v runs over the two
 branches theta_2 < pi ("elbow up") and theta_2 > pi ("elbow down"), each restricted to where
-abs(r(v) - norm(x)) is within ``window`` s of its smallest value, and, at each v node, u runs over
-``window`` s / sqrt(norm(x) r(v)) around the feasible u nearest phi_x, clipped to the box's
-edges in theta_1 exactly; Gauss-Legendre nodes in both. ``total_probability`` checks the
-result against a plain regular grid over the whole box.
+abs(r(v) - norm(x)) is within ``window`` sigma_eps of its smallest value, and, at each v
+node, u runs over ``window`` sigma_eps / sqrt(norm(x) r(v)) around the feasible u nearest
+phi_x, clipped to the box's edges in theta_1 exactly; Gauss-Legendre nodes in both.
+``total_probability`` checks the result against a plain regular grid over the whole box.
 """
 from __future__ import annotations
 
@@ -38,11 +41,11 @@ import numpy as np
 
 from . import checks
 
-# Bishop (1994), section on robot kinematics (as reproduced in public code; see chapter 9):
+# As a public re-implementation of Bishop (1994) writes them; not checked against the report:
 LINK_LENGTHS = (0.8, 0.2)                       # L1, L2
 THETA1_RANGE = (0.3, 1.2)                       # radians
 THETA2_RANGE = (0.5 * np.pi, 1.5 * np.pi)       # radians
-NOISE_STD = 0.02                                # this book's choice of s (chapter 9)
+NOISE_STD = 0.02                                # this book's choice of sigma_eps (chapter 9)
 
 _CHUNK = 256   # x values per quadrature chunk
 
@@ -196,7 +199,7 @@ class RobotArm:
 
     @property
     def x_range(self):
-        """A box holding essentially all positions: the reachable set's extent -/+ 4 s."""
+        """The reachable set's extent -/+ 4 sigma_eps, a box holding essentially all positions."""
         t1 = np.linspace(*self.theta1_range, 301)
         t2 = np.linspace(*self.theta2_range, 301)
         points = self.forward(np.stack(np.meshgrid(t1, t2, indexing="ij"), axis=-1))
@@ -206,13 +209,14 @@ class RobotArm:
 
     @property
     def y_range(self):
-        """The prior's box: (theta1_range, theta2_range)."""
+        """(theta1_range, theta2_range), the prior's box."""
         return (tuple(map(float, self.theta1_range)), tuple(map(float, self.theta2_range)))
 
     # ---- sampling
     def sample(self, num_samples: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """x float32 ``[n, 2]`` (noisy end-effector positions), theta float32 ``[n, 2]``;
-        theta uniform on the box, x = f(theta) + s z with z ~ N(0, I_2). Seeded (PCG64)."""
+        theta uniform on the box, x = f(theta) + sigma_eps z with z ~ N(0, I_2).
+        Seeded (PCG64)."""
         num_samples = checks.positive_int("num_samples", num_samples)
         seed = checks.positive_int("seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
@@ -223,7 +227,7 @@ class RobotArm:
 
     # ---- the exact density
     def _log_evidence_unique(self, x: np.ndarray) -> np.ndarray:
-        """log integral_box N(x | f(theta), s^2 I) d theta for rows of x ``[m, 2]``."""
+        """log integral_box N(x | f(theta), sigma_eps^2 I) d theta for rows of x ``[m, 2]``."""
         s = float(self.noise_std)
         l1, l2 = self.link_lengths
         (a1, b1), (a2, b2) = self.theta1_range, self.theta2_range
@@ -270,7 +274,7 @@ class RobotArm:
         return peak[:, 0] + np.log(np.exp(total - peak).sum(axis=1))
 
     def log_evidence(self, x) -> np.ndarray:
-        """log p(x) = log integral p(theta) N(x | f(theta), s^2 I) d theta, ``[...]`` for x
+        """log p(x) = log integral p(theta) N(x | f(theta), sigma_eps^2 I) d theta, ``[...]`` for x
         ``[..., 2]`` (quadrature; computed once per distinct x)."""
         x = _points("x", x)
         flat = x.reshape(-1, 2)
@@ -281,7 +285,7 @@ class RobotArm:
         return (out[index.reshape(-1)] - np.log(self.prior_area)).reshape(x.shape[:-1])
 
     def log_density(self, x, y) -> np.ndarray:
-        """log p(theta | x) with theta = ``y``: log N(x | f(theta), s^2 I) + log p(theta)
+        """log p(theta | x) with theta = ``y``: log N(x | f(theta), sigma_eps^2 I) + log p(theta)
         - log p(x); -inf outside the box. x ``[..., 2]`` and y ``[..., 2]`` broadcast over
         their leading axes; float64."""
         x = _points("x", x)
