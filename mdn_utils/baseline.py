@@ -2,6 +2,8 @@
 
     f(x) = y_mean + y_std * (W h + b),   h = the dense trunk of ``model.build_mdn``
 
+(the same layers; the default activation here is tanh, where ``train.train_mdn`` uses gelu).
+
 Minimising E[||y - f(x)||^2] drives f(x) towards the conditional mean E[y | x], which
 for a multi-valued inverse problem can lie where no data are.
 """
