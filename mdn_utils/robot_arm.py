@@ -50,20 +50,21 @@ NOISE_STD = 0.02                                # this book's choice of sigma_ep
 _CHUNK = 256   # x values per quadrature chunk
 
 
-def _theta(name: str, value) -> np.ndarray:
+def _pairs(name: str, value, components: str) -> np.ndarray:
+    """A finite array whose last dimension holds the 2 named ``components``."""
     array = checks.finite_array(name, value)
     if array.ndim == 0 or array.shape[-1] != 2:
-        raise ValueError(f"{name} must have a last dimension of 2 (theta_1, theta_2), got "
+        raise ValueError(f"{name} must have a last dimension of 2 ({components}), got "
                          f"shape {array.shape}")
     return array
 
 
+def _theta(name: str, value) -> np.ndarray:
+    return _pairs(name, value, "theta_1, theta_2")
+
+
 def _points(name: str, value) -> np.ndarray:
-    array = checks.finite_array(name, value)
-    if array.ndim == 0 or array.shape[-1] != 2:
-        raise ValueError(f"{name} must have a last dimension of 2 (x_1, x_2), got shape "
-                         f"{array.shape}")
-    return array
+    return _pairs(name, value, "x_1, x_2")
 
 
 def _lengths(link_lengths) -> tuple[float, float]:
