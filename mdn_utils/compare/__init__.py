@@ -1,0 +1,36 @@
+"""The MDN against its alternatives (issue 12): one interface, shared metrics, real data.
+
+Modules (each one job):
+
+* ``base``: the interface every method implements (``ConditionalModel``: ``fit``,
+  ``log_prob``, ``cdf``, ``sample``, ``quantiles``, training time), ``MetricUnavailable``
+  for what a method cannot produce, and ``GaussianMixtureModel`` for the methods whose
+  prediction is a Gaussian mixture.
+* ``metrics``: test NLL, gap to an exact floor, CRPS (closed form, from samples, from
+  quantiles), interval coverage, and ``score`` (all of them, with reasons for the gaps).
+* the methods: ``gaussian.HomoscedasticGaussian``, ``mdn.HeteroscedasticGaussian`` (K = 1),
+  ``mdn.MixtureDensityNetwork``, ``kde.KernelConditionalDensity`` (statsmodels bandwidths),
+  ``quantile.QuantileRegression``.
+* ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
+
+y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` or
+``[n, Dx]``. Adding a method is one class with ``_fit`` and the hooks it can implement;
+list it in ``METHODS``.
+"""
+from .base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
+from .gaussian import HomoscedasticGaussian
+from .kde import KernelConditionalDensity
+from .mdn import HeteroscedasticGaussian, MixtureDensityNetwork
+from .quantile import QuantileRegression
+
+METHODS = {
+    "homoscedastic_gaussian": HomoscedasticGaussian,
+    "heteroscedastic_gaussian": HeteroscedasticGaussian,
+    "mdn": MixtureDensityNetwork,
+    "kernel_cde": KernelConditionalDensity,
+    "quantile_regression": QuantileRegression,
+}
+
+__all__ = ["ConditionalModel", "GaussianMixtureModel", "MetricUnavailable", "NotFittedError",
+           "HomoscedasticGaussian", "HeteroscedasticGaussian", "MixtureDensityNetwork",
+           "KernelConditionalDensity", "QuantileRegression", "METHODS"]

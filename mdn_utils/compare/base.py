@@ -1,0 +1,260 @@
+"""One interface for every method of the comparison, and the Gaussian-mixture family.
+
+Every method is a ``ConditionalModel``::
+
+    model = SomeMethod(...settings).fit(x, y, seed=0)   # returns the model itself
+    model.log_prob(x, y)                 # [n] float64: log p(y_i | x_i), nats
+    model.cdf(x, y)                      # [n] float64: F(y_i | x_i) (the PIT)
+    model.sample(x, num_samples, seed)   # [num_samples, n] float64 draws of y given each x_i
+    model.quantiles(x, levels)           # [n, L] float64: F^-1(level | x_i)
+    model.fit_seconds                    # wall time of the fit call
+    model.training_seconds               # time the training took (for a model loaded from
+                                         # the cache: that of the run that trained it)
+
+Shapes: x is ``[n]`` or ``[n, Dx]``; y is a scalar per example, ``[n]`` or ``[n, 1]``:
+this session's methods model a 1-D y only, and say so with a ``ValueError`` naming ``y``.
+Arguments are checked in NumPy before any TensorFlow op runs.
+
+A method that cannot produce a quantity raises ``MetricUnavailable`` (a
+``NotImplementedError``) that names the method, the quantity and the reason, for
+example quantile regression's ``log_prob``: it predicts a few quantiles, not a density.
+The comparison code (``metrics.score``) catches it and prints the reason in the table
+instead of leaving a blank.
+
+``GaussianMixtureModel`` is the family whose predictive distribution is a mixture of M
+Gaussians per x, p(y | x) = sum_m w_m(x) N(y | mu_m(x), sigma_m(x)^2): the homoscedastic
+Gaussian (M = 1), the MDN (M = K) and kernel conditional density estimation (M = the
+number of training points, one kernel each). A subclass supplies only ``_mixture(x)``;
+log-density, CDF, sampling, quantiles and (for small M) the closed-form CRPS follow here.
+"""
+from __future__ import annotations
+
+import abc
+import time
+
+import numpy as np
+from scipy import special
+
+from .. import checks
+
+CHUNK = 512                       # rows of x per chunk in the mixture computations
+CLOSED_FORM_CRPS_MAX_COMPONENTS = 64   # above this, the CRPS comes from samples
+QUANTILE_ITERATIONS = 60          # bisection steps: the bracket shrinks by 2^-60
+
+
+class MetricUnavailable(NotImplementedError):
+    """A method cannot produce a quantity; ``method``, ``quantity`` and ``reason`` say why."""
+
+    def __init__(self, method: str, quantity: str, reason: str):
+        self.method, self.quantity, self.reason = method, quantity, reason
+        super().__init__(f"{method} cannot produce {quantity}: {reason}")
+
+
+class NotFittedError(RuntimeError):
+    """The model was used before ``fit``."""
+
+
+def x_matrix(name: str, value) -> np.ndarray:
+    """Finite float64 ``[n, Dx]`` from ``[n]`` (a width of 1) or ``[n, Dx]``."""
+    array = checks.finite_array(name, value, ndim=(1, 2))
+    return array[:, None] if array.ndim == 1 else array
+
+
+def y_column(name: str, value) -> np.ndarray:
+    """Finite float64 ``[n]`` from ``[n]`` or ``[n, 1]``; a wider y is refused by name."""
+    array = checks.finite_array(name, value, ndim=(1, 2))
+    if array.ndim == 2:
+        if array.shape[1] != 1:
+            raise ValueError(f"{name} must be 1-D, shape [n] or [n, 1]: the comparison methods "
+                             f"model a scalar y, got shape {array.shape}")
+        array = array[:, 0]
+    return array
+
+
+def check_levels(levels) -> np.ndarray:
+    """Probability levels as a finite 1-D float64 array strictly inside (0, 1)."""
+    levels = checks.finite_array("levels", levels, ndim=(0, 1))
+    levels = np.atleast_1d(levels)
+    if np.any((levels <= 0) | (levels >= 1)):
+        raise ValueError(f"levels must lie strictly between 0 and 1, got {levels}")
+    return levels
+
+
+class ConditionalModel(abc.ABC):
+    """A model of p(y | x) for a scalar y (see the module docstring for the interface).
+
+    Subclasses implement ``_fit(x [n, Dx], y [n], seed)`` (returning the training time in
+    seconds if it differs from the wall time of the call, else None) and whichever of
+    ``_log_prob``, ``_cdf``, ``_sample``, ``_quantiles`` they can; the others raise
+    ``MetricUnavailable`` with ``unavailable_reason``.
+    """
+
+    name: str = "model"
+    unavailable_reason: str = "not implemented for this method"
+
+    def __init__(self):
+        self.fit_seconds = float("nan")
+        self.training_seconds = float("nan")
+        self.x_dim: int | None = None
+
+    # ---- the public interface (checks first, then the subclass's hook) ----------------
+    def fit(self, x, y, seed: int = 0) -> "ConditionalModel":
+        """Fit to training pairs; x ``[n]`` or ``[n, Dx]``, y ``[n]`` or ``[n, 1]``."""
+        x = x_matrix("x", x)
+        y = y_column("y", y)
+        checks.same_length(x=x, y=y)
+        if len(y) < 2:
+            raise ValueError(f"x and y must hold at least 2 examples to fit, got {len(y)}")
+        seed = checks.positive_int("seed", seed, minimum=0)
+        start = time.perf_counter()
+        reported = self._fit(x, y, seed)
+        self.fit_seconds = time.perf_counter() - start
+        self.training_seconds = self.fit_seconds if reported is None else float(reported)
+        self.x_dim = x.shape[1]
+        return self
+
+    @property
+    def fitted(self) -> bool:
+        return self.x_dim is not None
+
+    def log_prob(self, x, y) -> np.ndarray:
+        """log p(y_i | x_i) for each pair, ``[n]`` float64 (nats)."""
+        x, y = self._pairs(x, y)
+        return self._log_prob(x, y)
+
+    def cdf(self, x, y) -> np.ndarray:
+        """F(y_i | x_i) for each pair, ``[n]`` float64: the probability integral transform."""
+        x, y = self._pairs(x, y)
+        return self._cdf(x, y)
+
+    def sample(self, x, num_samples: int, seed: int = 0) -> np.ndarray:
+        """``num_samples`` draws of y for each row of x: ``[num_samples, n]`` float64."""
+        x = self._inputs(x)
+        num_samples = checks.positive_int("num_samples", num_samples)
+        seed = checks.positive_int("seed", seed, minimum=0)
+        return self._sample(x, num_samples, seed)
+
+    def quantiles(self, x, levels) -> np.ndarray:
+        """F^-1(level | x_i) for each row of x and each level: ``[n, L]`` float64."""
+        x = self._inputs(x)
+        return self._quantiles(x, check_levels(levels))
+
+    def closed_form_crps(self, x, y) -> np.ndarray | None:
+        """The CRPS per pair in closed form when the method has one (``[n]``), else None."""
+        return None
+
+    # ---- hooks --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _fit(self, x: np.ndarray, y: np.ndarray, seed: int) -> float | None: ...
+
+    def _log_prob(self, x, y):
+        raise MetricUnavailable(self.name, "a log-density (NLL)", self.unavailable_reason)
+
+    def _cdf(self, x, y):
+        raise MetricUnavailable(self.name, "a CDF (PIT)", self.unavailable_reason)
+
+    def _sample(self, x, num_samples, seed):
+        raise MetricUnavailable(self.name, "samples", self.unavailable_reason)
+
+    def _quantiles(self, x, levels):
+        raise MetricUnavailable(self.name, "quantiles", self.unavailable_reason)
+
+    # ---- argument checks ---------------------------------------------------------------
+    def _inputs(self, x) -> np.ndarray:
+        if not self.fitted:
+            raise NotFittedError(f"{self.name}: call fit(x, y) before using the model")
+        x = x_matrix("x", x)
+        if x.shape[1] != self.x_dim:
+            raise ValueError(f"x must have {self.x_dim} columns like the training x, got "
+                             f"shape {x.shape}")
+        return x
+
+    def _pairs(self, x, y):
+        x = self._inputs(x)
+        y = y_column("y", y)
+        checks.same_length(x=x, y=y)
+        return x, y
+
+    def __repr__(self) -> str:
+        state = f"fitted in {self.fit_seconds:.2f} s" if self.fitted else "not fitted"
+        return f"{type(self).__name__}(name={self.name!r}, {state})"
+
+
+class GaussianMixtureModel(ConditionalModel):
+    """p(y | x) = sum_m w_m(x) N(y | mu_m(x), sigma_m(x)^2); subclasses give ``_mixture``.
+
+    * log p = logsumexp_m [log w_m - log sigma_m - 0.5 log(2 pi) - 0.5 ((y - mu_m)/sigma_m)^2]
+    * F(y)  = sum_m w_m Phi((y - mu_m) / sigma_m)
+    * sample: m by inverting the cumulative weights with one uniform, then mu_m + sigma_m eps
+    * quantile: bisection on F, bracket [min_m(mu_m - 12 sigma_m), max_m(mu_m + 12 sigma_m)]
+      (F is continuous and increasing, so bisection converges to the unique root)
+    * CRPS: closed form (Grimit et al. 2006, ``calibration.crps_mixture``) for M up to
+      ``CLOSED_FORM_CRPS_MAX_COMPONENTS``; its pair term costs M^2 per row, so larger
+      mixtures (the kernel estimator) leave it to the samples.
+    """
+
+    @abc.abstractmethod
+    def _mixture(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(log_weights, means, sigmas), each ``[n, M]`` float64, for x ``[n, Dx]``."""
+
+    def mixture(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The predictive mixture for each row of x: (log_weights, means, sigmas) ``[n, M]``."""
+        return self._mixture(self._inputs(x))
+
+    def _chunks(self, x, *others):
+        for start in range(0, len(x), CHUNK):
+            part = slice(start, start + CHUNK)
+            yield (part, self._mixture(x[part])) + tuple(o[part] for o in others)
+
+    def _log_prob(self, x, y):
+        out = np.empty(len(x))
+        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
+            z = (y_part[:, None] - mu) / sigma
+            terms = log_w - np.log(sigma) - 0.5 * np.log(2 * np.pi) - 0.5 * z * z
+            out[part] = special.logsumexp(terms, axis=1)
+        return out
+
+    def _cdf(self, x, y):
+        out = np.empty(len(x))
+        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
+            out[part] = np.sum(np.exp(log_w) * special.ndtr((y_part[:, None] - mu) / sigma), 1)
+        return np.clip(out, 0.0, 1.0)
+
+    def _sample(self, x, num_samples, seed):
+        rng = np.random.default_rng(seed)
+        out = np.empty((num_samples, len(x)))
+        for part, (log_w, mu, sigma) in self._chunks(x):
+            rows = np.arange(mu.shape[0])
+            cumulative = np.cumsum(np.exp(log_w), axis=1)
+            cumulative /= cumulative[:, -1:]
+            uniform = rng.random((num_samples, mu.shape[0], 1))
+            component = np.minimum((cumulative[None] < uniform).sum(-1), mu.shape[1] - 1)
+            noise = rng.standard_normal((num_samples, mu.shape[0]))
+            out[:, part] = mu[rows, component] + sigma[rows, component] * noise
+        return out
+
+    def _quantiles(self, x, levels):
+        out = np.empty((len(x), len(levels)))
+        for part, (log_w, mu, sigma) in self._chunks(x):
+            w = np.exp(log_w)[:, None, :]
+            low = np.broadcast_to((mu - 12 * sigma).min(1)[:, None], (mu.shape[0], len(levels)))
+            high = np.broadcast_to((mu + 12 * sigma).max(1)[:, None], low.shape)
+            low, high = low.copy(), high.copy()
+            for _ in range(QUANTILE_ITERATIONS):
+                middle = 0.5 * (low + high)
+                below = np.sum(w * special.ndtr((middle[:, :, None] - mu[:, None, :])
+                                                / sigma[:, None, :]), axis=2) < levels
+                low = np.where(below, middle, low)
+                high = np.where(below, high, middle)
+            out[part] = 0.5 * (low + high)
+        return out
+
+    def closed_form_crps(self, x, y):
+        x, y = self._pairs(x, y)
+        out = np.empty(len(x))
+        from ..calibration import crps_mixture
+        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
+            if mu.shape[1] > CLOSED_FORM_CRPS_MAX_COMPONENTS:
+                return None
+            out[part] = crps_mixture(log_w, mu, np.log(sigma), y_part)
+        return out
