@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils.compare import (METHODS, HeteroscedasticGaussian, HomoscedasticGaussian,
-                               KernelConditionalDensity, MetricUnavailable,
-                               MixtureDensityNetwork, QuantileRegression, metrics)
+from mdn_utils.compare import (METHODS, BinnedHead, HeteroscedasticGaussian,
+                               HomoscedasticGaussian, KernelConditionalDensity,
+                               MetricUnavailable, MixtureDensityNetwork, QuantileRegression,
+                               metrics)
 
 NOISE = 0.3
 
@@ -42,9 +43,9 @@ def _check_shapes(model, x, y):
     assert model.fit_seconds > 0 and model.training_seconds > 0
 
 
-def test_registry_lists_the_five_methods():
+def test_registry_lists_the_six_methods():
     assert set(METHODS) == {"homoscedastic_gaussian", "heteroscedastic_gaussian", "mdn",
-                            "kernel_cde", "quantile_regression"}
+                            "kernel_cde", "binned_head", "quantile_regression"}
 
 
 # --------------------------------------------------------------------------- 1: homoscedastic
@@ -60,28 +61,11 @@ def test_homoscedastic_gaussian_recovers_the_noise_level(line):
 
 
 # --------------------------------------------------------------------------- 2 and 3: MDN
-@pytest.fixture(scope="module")
-def tiny_mdn(funnel):
-    x, y = funnel
-    return MixtureDensityNetwork(3, cache=False, steps=300, eval_every=300, hidden_units=16,
-                                 jit_compile=False, learning_rate=1e-2).fit(x, y, seed=0)
-
-
-def test_mdn_agrees_with_the_library_distribution(tiny_mdn, funnel):
-    from mdn_utils.model import predictive_distribution
-    x, y = funnel
-    _check_shapes(tiny_mdn, x, y)
-    assert tiny_mdn.mixture(x[:4])[0].shape == (4, 3)
-    reference = predictive_distribution(tiny_mdn.model, x[:50].astype(np.float32))
-    assert tiny_mdn.log_prob(x[:50], y[:50]) == pytest.approx(
-        reference.log_prob(y[:50].astype(np.float32)).numpy(), abs=1e-4)
-    assert tiny_mdn.training_seconds == tiny_mdn.result.seconds
-
-
 def test_heteroscedastic_gaussian_widens_with_x(funnel):
     x, y = funnel
     model = HeteroscedasticGaussian(cache=False, steps=300, eval_every=300, hidden_units=16,
                                     jit_compile=False, learning_rate=1e-2).fit(x, y, seed=0)
+    _check_shapes(model, x, y)
     log_w, mu, sigma = model.mixture(np.array([-0.9, 0.9]))
     assert log_w.shape == (2, 1)
     # true s(x): 0.1 at x = -0.9, 1.0 at x = 0.9
@@ -89,12 +73,22 @@ def test_heteroscedastic_gaussian_widens_with_x(funnel):
     assert sigma[1, 0] == pytest.approx(1.0, rel=0.4)
 
 
-def test_mdn_cache_returns_the_same_model(monkeypatch, tmp_path, funnel):
+def test_mdn_agrees_with_the_library_and_reloads_from_the_cache(monkeypatch, tmp_path, funnel):
+    from mdn_utils.model import predictive_distribution
     monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
     x, y = funnel
-    settings = dict(steps=20, eval_every=20, hidden_units=8, jit_compile=False)
-    first = MixtureDensityNetwork(2, **settings).fit(x[:50], y[:50], seed=1)
-    again = MixtureDensityNetwork(2, **settings).fit(x[:50], y[:50], seed=1)
+    settings = dict(steps=30, eval_every=30, hidden_units=8, jit_compile=False)
+    first = MixtureDensityNetwork(3, **settings).fit(x[:100], y[:100], seed=1)
+    _check_shapes(first, x, y)
+    assert first.mixture(x[:4])[0].shape == (4, 3)
+    assert first.training_seconds == first.result.seconds
+    # the mixture path of GaussianMixtureModel against TFP's MixtureSameFamily
+    reference = predictive_distribution(first.model, x[:50].astype(np.float32))
+    assert first.log_prob(x[:50], y[:50]) == pytest.approx(
+        reference.log_prob(y[:50].astype(np.float32)).numpy(), abs=1e-4)
+    assert first.cdf(x[:50], y[:50]) == pytest.approx(
+        reference.cdf(y[:50].astype(np.float32)).numpy(), abs=1e-5)
+    again = MixtureDensityNetwork(3, **settings).fit(x[:100], y[:100], seed=1)
     assert again.training_seconds == first.training_seconds   # the run that trained it
     assert again.log_prob(x[:5], y[:5]) == pytest.approx(first.log_prob(x[:5], y[:5]))
 
@@ -146,10 +140,39 @@ def test_kde_cross_validated_bandwidths(line):
     assert blocks.efficient and np.all(blocks.bandwidths > 0)
 
 
+# --------------------------------------------------------------------------- binned head
+def test_binned_head_finds_two_modes_and_is_a_density():
+    """y = +-1 + N(0, 0.1^2) with equal weights, whatever x: the mass sits near +-1."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(-1, 1, 300)
+    y = np.where(rng.random(300) < 0.5, -1.0, 1.0) + rng.normal(0, 0.1, 300)
+    model = BinnedHead(20, hidden_units=16, steps=300, learning_rate=1e-2).fit(x, y, seed=0)
+    _check_shapes(model, x, y)
+    probabilities = np.exp(model.bin_log_probs(np.array([-0.5, 0.5])))
+    centres = 0.5 * (model.edges[1:] + model.edges[:-1])
+    for row in probabilities:
+        assert row.sum() == pytest.approx(1.0)
+        assert row[np.abs(centres) < 0.5].sum() < 0.05
+        assert row[centres < 0].sum() == pytest.approx(0.5, abs=0.15)
+    # a density: integrates to 1 over its bins, zero (log -inf) outside them
+    grid = np.linspace(model.edges[0], model.edges[-1], 20_001)
+    density = np.exp(model.log_prob(np.full_like(grid, 0.3), grid))
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, abs=2e-3)
+    outside = model.edges[-1] + 1.0
+    assert model.log_prob([0.0], [outside])[0] == -np.inf
+    assert model.cdf([0.0, 0.0], [model.edges[0] - 1, outside]) == pytest.approx([0.0, 1.0])
+    estimate = metrics.nll(model, [0.0, 0.0], [0.0, outside])
+    assert estimate.value == np.inf and estimate.how.startswith("1 of 2")
+    # samples fall in the bins with the predicted probabilities
+    draws = model.sample(np.array([0.5]), 20_000, seed=1)[:, 0]
+    counts = np.histogram(draws, bins=model.edges)[0] / 20_000
+    assert counts == pytest.approx(probabilities[1], abs=0.015)
+
+
 # --------------------------------------------------------------------------- 5: quantiles
 def test_quantile_regression_finds_the_median_and_counts_crossings(line):
     x, y = line
-    model = QuantileRegression(levels=(0.1, 0.5, 0.9), hidden_units=16, steps=600,
+    model = QuantileRegression(levels=(0.1, 0.5, 0.9), hidden_units=16, steps=400,
                                learning_rate=1e-2).fit(x, y, seed=0)
     grid = np.linspace(-0.8, 0.8, 9)
     q = model.predict(grid)
@@ -173,8 +196,12 @@ def test_quantile_regression_finds_the_median_and_counts_crossings(line):
 def test_crossings_are_counted():
     """With q_0.75 - q_0.25 = -2 y_std r(x) the two quantiles cross exactly where r(x) > 0;
     negating r crosses them exactly where it did not before."""
-    model = QuantileRegression(levels=(0.25, 0.75), hidden_units=4, steps=1)
-    model.fit(np.linspace(0, 1, 10), np.linspace(0, 1, 10) ** 2)
+    from mdn_utils.compare.networks import dense_network
+    model = QuantileRegression(levels=(0.25, 0.75), hidden_units=4)
+    x = np.linspace(0, 1, 10)[:, None]
+    # an untrained network is enough here (no training: the test is about the counting)
+    model.network = dense_network(x, 2, model.settings, 0, "quantiles", y_units=x[:, 0] ** 2)
+    model.x_dim = 1
     grid = np.linspace(-3, 3, 41)
     layer = model.network.get_layer("raw_quantiles")
     kernel, bias = layer.get_weights()
@@ -204,6 +231,10 @@ def test_crossings_are_counted():
     (lambda: QuantileRegression(levels=(0.0, 0.5)), "levels", ValueError),
     (lambda: QuantileRegression(activation="nope"), "activation", ValueError),
     (lambda: QuantileRegression(steps=1.5), "steps", TypeError),
+    (lambda: BinnedHead(1), "num_bins", ValueError),
+    (lambda: BinnedHead(padding=-0.1), "padding", ValueError),
+    (lambda: BinnedHead(padding="wide"), "padding", TypeError),
+    (lambda: BinnedHead(jit_compile=1), "jit_compile", TypeError),
 ])
 def test_bad_settings_are_refused_by_name(build, match, error):
     with pytest.raises(error, match=match):
@@ -211,7 +242,7 @@ def test_bad_settings_are_refused_by_name(build, match, error):
 
 
 @pytest.mark.parametrize("method", [HomoscedasticGaussian, HeteroscedasticGaussian,
-                                    KernelConditionalDensity, QuantileRegression])
+                                    KernelConditionalDensity, BinnedHead, QuantileRegression])
 def test_bad_data_is_refused_before_training(method, monkeypatch):
     import mdn_utils.baseline
     import mdn_utils.loop
@@ -236,3 +267,10 @@ def test_bad_data_is_refused_before_training(method, monkeypatch):
     with pytest.raises(TypeError, match="x must be a numeric array"):
         model.fit("x", x)
     assert not model.fitted
+
+
+def test_binned_head_refuses_a_constant_y_before_training(monkeypatch):
+    import mdn_utils.loop
+    monkeypatch.setattr(mdn_utils.loop, "make_train_loop", None)
+    with pytest.raises(ValueError, match="y must not be constant"):
+        BinnedHead().fit(np.linspace(0, 1, 5), np.full(5, 2.0))

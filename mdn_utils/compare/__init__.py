@@ -10,7 +10,8 @@ Modules (each one job):
   quantiles), interval coverage, and ``score`` (all of them, with reasons for the gaps).
 * the methods: ``gaussian.HomoscedasticGaussian``, ``mdn.HeteroscedasticGaussian`` (K = 1),
   ``mdn.MixtureDensityNetwork``, ``kde.KernelConditionalDensity`` (statsmodels bandwidths),
-  ``quantile.QuantileRegression``.
+  ``binned.BinnedHead`` (a histogram over y), ``quantile.QuantileRegression``; ``networks``
+  holds the dense network and compiled training the last two share.
 * ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
 
 y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` or
@@ -18,6 +19,7 @@ y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` 
 list it in ``METHODS``.
 """
 from .base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
+from .binned import BinnedHead
 from .gaussian import HomoscedasticGaussian
 from .kde import KernelConditionalDensity
 from .mdn import HeteroscedasticGaussian, MixtureDensityNetwork
@@ -28,9 +30,10 @@ METHODS = {
     "heteroscedastic_gaussian": HeteroscedasticGaussian,
     "mdn": MixtureDensityNetwork,
     "kernel_cde": KernelConditionalDensity,
+    "binned_head": BinnedHead,
     "quantile_regression": QuantileRegression,
 }
 
 __all__ = ["ConditionalModel", "GaussianMixtureModel", "MetricUnavailable", "NotFittedError",
            "HomoscedasticGaussian", "HeteroscedasticGaussian", "MixtureDensityNetwork",
-           "KernelConditionalDensity", "QuantileRegression", "METHODS"]
+           "KernelConditionalDensity", "BinnedHead", "QuantileRegression", "METHODS"]

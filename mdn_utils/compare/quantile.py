@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import checks
 from .base import ConditionalModel, MetricUnavailable, check_levels
+from .networks import NetworkSettings, dense_network, train_network
 
 # 0.025, 0.05, 0.10, ..., 0.95, 0.975: the central 50, 80, 90 and 95 % intervals' ends.
 DEFAULT_LEVELS = (0.025,) + tuple(round(0.05 * j, 2) for j in range(1, 20)) + (0.975,)
@@ -55,7 +55,7 @@ class QuantileRegression(ConditionalModel):
                           "no CDF, no sampler)")
 
     def __init__(self, levels=DEFAULT_LEVELS, *, hidden_units: int = 64, hidden_layers: int = 2,
-                 activation: str = "tanh", steps: int = 3_000, batch_size: int = 64,
+                 activation: str = "gelu", steps: int = 3_000, batch_size: int = 64,
                  learning_rate: float = 3e-3, jit_compile: bool = False):
         super().__init__()
         levels = check_levels(levels)
@@ -63,40 +63,14 @@ class QuantileRegression(ConditionalModel):
             raise ValueError(f"levels must be at least 2 strictly increasing numbers in (0, 1), "
                              f"got {levels}")
         self.levels = levels
-        from ..model import _check_trunk   # names the bad argument; no TensorFlow op
-        self.hidden_units, self.hidden_layers, self.activation, _ = _check_trunk(
-            hidden_units, hidden_layers, activation, 0)
-        self.steps = checks.positive_int("steps", steps)
-        self.batch_size = checks.positive_int("batch_size", batch_size)
-        self.learning_rate = checks.positive_float("learning_rate", learning_rate)
-        if not isinstance(jit_compile, bool):
-            raise TypeError(f"jit_compile must be True or False, got {jit_compile!r}")
-        self.jit_compile = jit_compile
+        self.settings = NetworkSettings(hidden_units, hidden_layers, activation, steps,
+                                        batch_size, learning_rate, jit_compile)
         self.network = None
 
-    def _build(self, x, y, seed):
-        import keras
-
-        from ..model import _glorot, _moments, _trunk
-        hidden_units, hidden_layers, activation = (self.hidden_units, self.hidden_layers,
-                                                   self.activation)
-        y_mean, y_variance = _moments(y[:, None], 1)
-        inputs, h = _trunk(hidden_units, hidden_layers, activation, x, x.shape[1], seed)
-        raw = keras.layers.Dense(len(self.levels), kernel_initializer=_glorot(seed, 100),
-                                 name="raw_quantiles")(h)
-        out = keras.layers.Normalization(mean=np.repeat(y_mean, len(self.levels)),
-                                         variance=np.repeat(y_variance, len(self.levels)),
-                                         invert=True, name="quantiles")(raw)
-        return keras.Model(inputs, out, name="quantile_regression")
-
     def _fit(self, x, y, seed):
-        import keras
         import tensorflow as tf
-
-        from ..device import set_seed
-        from ..loop import make_train_loop
-        set_seed(seed)
-        self.network = self._build(x, y, seed)
+        self.network = dense_network(x, len(self.levels), self.settings, seed, "quantiles",
+                                     y_units=y)
         levels = tf.constant(self.levels[None, :], tf.float32)
 
         def pinball(y_batch, q):
@@ -105,17 +79,8 @@ class QuantileRegression(ConditionalModel):
             return tf.reduce_mean(residual * (levels - tf.cast(residual < 0, tf.float32)),
                                   axis=1)
 
-        schedule = keras.optimizers.schedules.CosineDecay(self.learning_rate, self.steps,
-                                                          alpha=0.01)
-        optimizer = keras.optimizers.Adam(schedule)
-        run = make_train_loop(self.network, optimizer, x.astype(np.float32),
-                              y[:, None].astype(np.float32), self.batch_size, seed, pinball,
-                              jit_compile=self.jit_compile)
-        mean_loss, bad_step = run(tf.constant(0, tf.int64), tf.constant(self.steps, tf.int64))
-        if int(bad_step) >= 0:
-            raise FloatingPointError(f"the pinball loss became non-finite at step "
-                                     f"{int(bad_step)}; lower learning_rate")
-        self.mean_training_loss = float(mean_loss)   # mean over all steps
+        self.mean_training_loss = train_network(self.network, x, y[:, None], pinball,
+                                                self.settings, seed)
         return None
 
     def predict(self, x) -> np.ndarray:
