@@ -12,6 +12,8 @@ Modules (each one job):
   ``mdn.MixtureDensityNetwork``, ``kde.KernelConditionalDensity`` (statsmodels bandwidths),
   ``binned.BinnedHead`` (a histogram over y), ``quantile.QuantileRegression``; ``networks``
   holds the dense network and compiled training the last two share.
+* ``crossval``: k-fold cross-validation with pooled held-out NLL and CRPS (real data have
+  no floor), and the choice of a setting (the MDN's K) by validation NLL.
 * ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
 
 y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` or

@@ -189,27 +189,33 @@ def crps_from_quantiles(quantiles, levels, y) -> np.ndarray:
     return 2 * pinball @ level_cell_widths(levels)
 
 
-def crps(model, x, y, num_samples: int = 1_000, seed: int = 0) -> Estimate:
-    """Mean CRPS with its standard error, by the best form the method offers: its closed
-    form; else the energy form from ``num_samples`` draws per x; else (no sampler) the
-    quantile form at the method's own ``levels`` (quantile regression)."""
+def crps_values(model, x, y, num_samples: int = 1_000, seed: int = 0) -> tuple[np.ndarray, str]:
+    """The CRPS of each test pair, ``[n]``, and how it was computed, by the best form the
+    method offers: its closed form; else the energy form from ``num_samples`` draws per x;
+    else (no sampler) the quantile form at the method's own ``levels`` (quantile
+    regression)."""
     model = _check_model(model)
     num_samples = checks.positive_int("num_samples", num_samples, minimum=2)
     x, y = x_matrix("x", x), y_column("y", y)
     checks.same_length(x=x, y=y)
     exact = model.closed_form_crps(x, y)
     if exact is not None:
-        return mean_and_error(exact, "closed form")
+        return exact, "closed form"
     try:
         draws = model.sample(x, num_samples, seed)
-        return mean_and_error(crps_from_samples(draws, y),
-                              f"energy form, {num_samples} draws per x")
+        return crps_from_samples(draws, y), f"energy form, {num_samples} draws per x"
     except MetricUnavailable:
         levels = getattr(model, "levels", None)
         if levels is None:
             raise
-        return mean_and_error(crps_from_quantiles(model.quantiles(x, levels), levels, y),
-                              f"quantile form, {len(levels)} levels")
+        return (crps_from_quantiles(model.quantiles(x, levels), levels, y),
+                f"quantile form, {len(levels)} levels")
+
+
+def crps(model, x, y, num_samples: int = 1_000, seed: int = 0) -> Estimate:
+    """Mean CRPS with its standard error (``crps_values`` says which form is used)."""
+    values, how = crps_values(model, x, y, num_samples, seed)
+    return mean_and_error(values, how)
 
 
 # --------------------------------------------------------------------------- coverage

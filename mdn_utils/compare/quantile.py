@@ -11,7 +11,8 @@ the J levels tau_j::
 
 whose minimiser, level by level, is the conditional tau-quantile. ``hidden_layers=0``
 makes it linear in x. Nothing ties the J outputs together, so at some x the fitted
-quantiles may cross (q_{j+1}(x) < q_j(x)); ``crossings`` counts them. The quantiles are used as predicted (no rearrangement).
+quantiles may cross (q_{j+1}(x) < q_j(x)); ``crossings`` counts them. The quantiles are
+used as predicted (no rearrangement).
 
 It predicts J quantiles, not a distribution: no density (no NLL, no gap to the floor), no
 CDF and no sampler, so those raise ``MetricUnavailable``. It is compared on the CRPS

@@ -1,0 +1,149 @@
+"""Held-out scores without an exact floor: k-fold cross-validation and a validation split.
+
+* ``kfold(num_examples, num_folds, seed)``: a seeded permutation cut into ``num_folds``
+  nearly equal folds; each fold is the test set once, the rest the training set.
+* ``cross_validate(make_model, x, y, ...)``: fit a fresh model per fold and score each
+  example by the model that did not see it; the NLL and CRPS of all n held-out examples
+  are pooled into one mean with the standard error std / sqrt(n). That standard error
+  treats the n scores as independent, which ignores that the k models were trained on
+  overlapping data (a common simplification; it understates the uncertainty somewhat).
+* ``select_by_validation(make_model, candidates, x, y, ...)``: hold out a seeded share of
+  the training data, fit one model per candidate setting on the rest, and pick the
+  candidate with the lowest validation NLL (for example the MDN's K:
+  ``select_by_validation(lambda k: MixtureDensityNetwork(k, steps=...), (4, 8, 16), x, y)``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .. import checks
+from .base import ConditionalModel, MetricUnavailable, x_matrix, y_column
+from .metrics import Estimate, Unavailable, crps_values, mean_and_error
+
+
+def kfold(num_examples: int, num_folds: int = 5, seed: int = 0
+          ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``num_folds`` pairs (train_rows, test_rows) of sorted row indices; every row is in
+    exactly one test fold. Fold sizes differ by at most one."""
+    num_examples = checks.positive_int("num_examples", num_examples, minimum=2)
+    num_folds = checks.positive_int("num_folds", num_folds, minimum=2)
+    if num_folds > num_examples:
+        raise ValueError(f"num_folds = {num_folds} exceeds num_examples = {num_examples}")
+    seed = checks.positive_int("seed", seed, minimum=0)
+    order = np.random.default_rng(seed).permutation(num_examples)
+    folds = np.array_split(order, num_folds)
+    return [(np.sort(np.concatenate(folds[:i] + folds[i + 1:])), np.sort(test))
+            for i, test in enumerate(folds)]
+
+
+@dataclass
+class CrossValidation:
+    """Pooled held-out scores (``nll``, ``crps``: ``Estimate`` or ``Unavailable``), per-fold
+    means, and the total training time over the folds."""
+
+    method: str
+    num_folds: int
+    nll: Estimate | Unavailable
+    crps: Estimate | Unavailable
+    fold_nll: list = field(default_factory=list)
+    fold_crps: list = field(default_factory=list)
+    training_seconds: float = 0.0
+
+
+def _make(make_model, *args) -> ConditionalModel:
+    model = make_model(*args)
+    if not isinstance(model, ConditionalModel):
+        raise TypeError(f"make_model must return a ConditionalModel, got "
+                        f"{type(model).__name__}")
+    return model
+
+
+def cross_validate(make_model: Callable[[], ConditionalModel], x, y, num_folds: int = 5,
+                   seed: int = 0, num_samples: int = 1_000) -> CrossValidation:
+    """k-fold cross-validated NLL and CRPS of the models ``make_model()`` returns (see the
+    module docstring). Each fold's model is fitted with ``seed``; the CRPS uses
+    ``metrics.crps_values`` (``num_samples`` draws where there is no closed form)."""
+    if not callable(make_model):
+        raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
+    x, y = x_matrix("x", x), y_column("y", y)
+    checks.same_length(x=x, y=y)
+    folds = kfold(len(y), num_folds, seed)
+    nll_values, crps_values_all = np.empty(len(y)), np.empty(len(y))
+    nll_reason = crps_reason = None
+    result = CrossValidation("", num_folds, None, None)
+    for train, test in folds:
+        model = _make(make_model).fit(x[train], y[train], seed)
+        result.method = model.name
+        result.training_seconds += model.training_seconds
+        try:
+            nll_values[test] = -model.log_prob(x[test], y[test])
+            result.fold_nll.append(float(nll_values[test].mean()))
+        except MetricUnavailable as error:
+            nll_reason = error.reason
+        try:
+            crps_values_all[test] = crps_values(model, x[test], y[test], num_samples, seed)[0]
+            result.fold_crps.append(float(crps_values_all[test].mean()))
+        except MetricUnavailable as error:
+            crps_reason = error.reason
+    how = f"{num_folds}-fold cross-validation, pooled over {len(y)} held-out examples"
+    result.nll = (Unavailable(result.method, "nll", nll_reason) if nll_reason else
+                  _pooled(nll_values, how))
+    result.crps = (Unavailable(result.method, "crps", crps_reason) if crps_reason else
+                   _pooled(crps_values_all, how))
+    return result
+
+
+def _pooled(values, how) -> Estimate:
+    if np.any(np.isposinf(values)):
+        bad = int(np.sum(np.isposinf(values)))
+        return Estimate(float("inf"), float("nan"), len(values),
+                        f"{bad} of {len(values)} held-out points have zero density")
+    return mean_and_error(values, how)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen candidate, every candidate's validation NLL, and the chosen model (fitted
+    on the training part only)."""
+
+    best: object
+    validation_nll: dict
+    model: ConditionalModel
+
+
+def select_by_validation(make_model: Callable[[object], ConditionalModel], candidates, x, y,
+                         validation_fraction: float = 0.2, seed: int = 0) -> Selection:
+    """Fit ``make_model(candidate)`` for each candidate on a seeded (1 - validation_fraction)
+    share of (x, y) and keep the one with the lowest mean NLL on the rest. Candidates are
+    hashable settings (numbers, strings, tuples); each model is fitted with ``seed``."""
+    if not callable(make_model):
+        raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
+    candidates = list(candidates) if not isinstance(candidates, (str, bytes)) else None
+    if not candidates:
+        raise ValueError("candidates must be a non-empty sequence of settings")
+    try:
+        len(set(candidates))
+    except TypeError:
+        raise TypeError("candidates must be hashable settings (numbers, strings, tuples)") \
+            from None
+    fraction = checks.positive_float("validation_fraction", validation_fraction)
+    if fraction >= 1:
+        raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
+    x, y = x_matrix("x", x), y_column("y", y)
+    checks.same_length(x=x, y=y)
+    num_validation = int(round(fraction * len(y)))
+    if not 1 <= num_validation < len(y) - 1:
+        raise ValueError(f"validation_fraction = {fraction} leaves no validation or no "
+                         f"training data out of {len(y)} examples")
+    order = np.random.default_rng(checks.positive_int("seed", seed, minimum=0)).permutation(len(y))
+    held_out, train = np.sort(order[:num_validation]), np.sort(order[num_validation:])
+    scores, models = {}, {}
+    for candidate in candidates:
+        model = _make(make_model, candidate).fit(x[train], y[train], seed)
+        scores[candidate] = float(np.mean(-model.log_prob(x[held_out], y[held_out])))
+        models[candidate] = model
+    best = min(scores, key=scores.get)
+    return Selection(best, scores, models[best])
