@@ -6,7 +6,8 @@ from scipy import stats
 
 from mdn_utils import calibration
 from mdn_utils.compare import metrics
-from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable
+from mdn_utils.compare.base import (ConditionalModel, GaussianMixtureModel, MetricUnavailable,
+                                    categorical_draws)
 
 
 class StandardNormal(GaussianMixtureModel):
@@ -57,6 +58,21 @@ class TrueDensity:
 @pytest.fixture(scope="module")
 def gaussian_data():
     return TrueDensity().sample(4_000, seed=3)
+
+
+def test_categorical_draws_invert_the_cumulative_weights():
+    rng = np.random.default_rng(5)
+    weights = rng.random((6, 9)) * (rng.random((6, 9)) > 0.3)
+    weights[:, 4] += 0.1                                   # no row of zeros
+    uniform = rng.random((500, 6))
+    drawn = categorical_draws(weights, uniform)
+    cumulative = np.cumsum(weights, 1) / weights.sum(1, keepdims=True)
+    naive = np.minimum((cumulative[None] < uniform[..., None]).sum(-1), 8)
+    assert np.array_equal(drawn, naive)
+    assert np.all(weights[np.arange(6)[None, :], drawn] > 0)   # never a zero-weight category
+    many = categorical_draws(weights[:1], rng.random((40_000, 1)))[:, 0]
+    shares = np.bincount(many, minlength=9) / 40_000
+    assert shares == pytest.approx(weights[0] / weights[0].sum(), abs=0.01)
 
 
 def test_crps_gaussian_matches_the_threshold_integral_and_the_mixture_form():

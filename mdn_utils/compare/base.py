@@ -80,6 +80,26 @@ def check_levels(levels) -> np.ndarray:
     return levels
 
 
+def categorical_draws(weights, uniform) -> np.ndarray:
+    """Category indices ``[S, n]`` from weights ``[n, M]`` (rows need not sum to 1) and
+    uniforms ``[S, n]``: for each draw, the first m whose cumulative weight reaches u
+    (inverse-CDF sampling, one uniform per draw).
+
+    One ``searchsorted`` over all rows at once: row r's cumulative weights, normalised to
+    end at 1, are shifted by r, so the rows occupy disjoint intervals [r, r + 1] of one
+    sorted array; memory O(n M + S n), not the O(S n M) of comparing every draw with every
+    cumulative weight (which for the kernel estimator's M = n_train is gigabytes).
+    """
+    weights = np.asarray(weights, np.float64)
+    cumulative = np.cumsum(weights, axis=1)
+    cumulative /= cumulative[:, -1:]
+    n, m = cumulative.shape
+    offsets = np.arange(n, dtype=np.float64)
+    flat = (cumulative + offsets[:, None]).ravel()
+    position = np.searchsorted(flat, uniform + offsets[None, :], side="left")
+    return np.clip(position - (np.arange(n) * m)[None, :], 0, m - 1)
+
+
 class ConditionalModel(abc.ABC):
     """A model of p(y | x) for a scalar y (see the module docstring for the interface).
 
@@ -225,10 +245,7 @@ class GaussianMixtureModel(ConditionalModel):
         out = np.empty((num_samples, len(x)))
         for part, (log_w, mu, sigma) in self._chunks(x):
             rows = np.arange(mu.shape[0])
-            cumulative = np.cumsum(np.exp(log_w), axis=1)
-            cumulative /= cumulative[:, -1:]
-            uniform = rng.random((num_samples, mu.shape[0], 1))
-            component = np.minimum((cumulative[None] < uniform).sum(-1), mu.shape[1] - 1)
+            component = categorical_draws(np.exp(log_w), rng.random((num_samples, len(rows))))
             noise = rng.standard_normal((num_samples, mu.shape[0]))
             out[:, part] = mu[rows, component] + sigma[rows, component] * noise
         return out

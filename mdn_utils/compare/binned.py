@@ -22,7 +22,7 @@ import numpy as np
 from scipy import special
 
 from .. import checks
-from .base import ConditionalModel
+from .base import ConditionalModel, categorical_draws
 from .networks import NetworkSettings, dense_network, train_network
 
 
@@ -104,9 +104,8 @@ class BinnedHead(ConditionalModel):
 
     def _sample(self, x, num_samples, seed):
         rng = np.random.default_rng(seed)
-        p, cumulative = self._cumulative(x)
-        uniform = rng.random((num_samples, len(x), 1))
-        index = np.minimum((cumulative[None, :, 1:] < uniform).sum(-1), self.num_bins - 1)
+        p, _ = self._cumulative(x)
+        index = categorical_draws(p, rng.random((num_samples, len(x))))
         return self.edges[index] + self.bin_width * rng.random((num_samples, len(x)))
 
     def _quantiles(self, x, levels):
