@@ -23,12 +23,16 @@ unexport MPLBACKEND
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The environment is made from environment.yml's pip section and nothing else, as Binder
+# makes it (tests/test_binder.py checks that the venv holds exactly what that section
+# requires, so every test and chapter run here is a run in Binder's environment).
+$(STAMP): environment.yml pyproject.toml
 	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "make: no python3.11, \
 	python3.12 or python3.13 runs here; install one or pass PYTHON=/path/to/python"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.0
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	sed -n '/^  - pip:/,$${/^      - /s/^      - //p}' environment.yml > $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
 # --all re-reads every page, so a chapter that failed before fails again even when
@@ -47,9 +51,9 @@ test: book
 	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
 	MDN_FAKE_GPUS=1 $(BIN)/python -m pytest $(DEVICE_TESTS) -p no:cacheprovider -q
 
-# The unit tests alone: no site, no Binder stand-in, no build-failure builds.
+# The unit tests alone: no site, no build-failure builds.
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests --ignore=tests/test_site.py --ignore=tests/test_binder.py \
+	$(BIN)/python -m pytest tests --ignore=tests/test_site.py \
 		--ignore=tests/test_build_fails.py -p no:cacheprovider -q
 
 notebooks: $(STAMP)
