@@ -51,7 +51,8 @@ def test_registry_lists_the_six_methods():
 # --------------------------------------------------------------------------- 1: homoscedastic
 def test_homoscedastic_gaussian_recovers_the_noise_level(line):
     x, y = line
-    model = HomoscedasticGaussian(hidden_units=16, epochs=4, batch_size=16).fit(x, y, seed=0)
+    model = HomoscedasticGaussian(hidden_units=16, steps=300, learning_rate=1e-2)
+    model.fit(x, y, seed=0)
     _check_shapes(model, x, y)
     assert model.noise_scale == pytest.approx(NOISE, rel=0.2)
     log_w, mu, sigma = model.mixture(x[:5])
@@ -219,7 +220,7 @@ def test_crossings_are_counted():
 
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("build, match, error", [
-    (lambda: HomoscedasticGaussian(epochs=0), "epochs", ValueError),
+    (lambda: HomoscedasticGaussian(steps=0), "steps", ValueError),
     (lambda: MixtureDensityNetwork(0), "num_components", ValueError),
     (lambda: MixtureDensityNetwork(3, step=10), "unknown train_mdn settings: step", TypeError),
     (lambda: MixtureDensityNetwork(3, cache="yes"), "cache", TypeError),
@@ -251,7 +252,7 @@ def test_bad_data_is_refused_before_training(method, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("training started on bad input")
 
-    for module, name in ((mdn_utils.baseline, "train_mean_regressor"),
+    for module, name in ((mdn_utils.baseline, "build_mean_regressor"),
                          (mdn_utils.train, "train_mdn"), (mdn_utils.loop, "make_train_loop")):
         monkeypatch.setattr(module, name, no_training)
     model = method()

@@ -1,57 +1,65 @@
-"""Method 1: homoscedastic Gaussian regression, the baseline every reader knows.
+"""Method 1: homoscedastic Gaussian regression, the baseline every reader knows::
 
     p(y | x) = N(y | f(x), sigma^2),   f = the squared-error network of ``baseline``,
     sigma^2 = (1/n) sum_i (y_i - f(x_i))^2 on the training data
 
 (the maximum-likelihood noise level for a fixed f: the residual standard deviation, one
-number for every x). f is ``baseline.train_mean_regressor``: the MDN's trunk with tanh,
-trained with the mean squared error by Keras ``fit``.
+number for every x). f is ``baseline.build_mean_regressor`` (the MDN's trunk with tanh and
+one output in the units of y), trained on the mean squared error by the compiled loop
+that the other network methods use (``networks.train_network``: ``steps`` Adam steps,
+cosine-decayed learning rate). Chapter 1 trains the same network with Keras ``fit``
+(``baseline.train_mean_regressor``); in this session's measurements (2 shared, busy cores)
+Keras ``fit`` cost about 0.2 s per epoch, so a small n trained for many epochs spent most
+of its time in that overhead.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import checks
 from .base import GaussianMixtureModel
+from .networks import NetworkSettings, train_network
 
 
 class HomoscedasticGaussian(GaussianMixtureModel):
-    """N(y | f(x), sigma^2) with one fitted sigma; ``noise_scale`` is sigma after ``fit``.
-
-    ``epochs`` and ``batch_size`` go to ``baseline.train_mean_regressor`` (a small n needs
-    many epochs: an epoch of n = 500 rows at batch 64 is 8 steps).
-    """
+    """N(y | f(x), sigma^2) with one fitted sigma; ``noise_scale`` is sigma after ``fit``."""
 
     name = "homoscedastic Gaussian"
 
-    def __init__(self, *, hidden_units: int = 64, hidden_layers: int = 2, epochs: int = 200,
-                 batch_size: int = 64):
+    def __init__(self, *, hidden_units: int = 64, hidden_layers: int = 2, steps: int = 3_000,
+                 batch_size: int = 64, learning_rate: float = 3e-3, jit_compile: bool = False):
         super().__init__()
-        self.hidden_units = checks.positive_int("hidden_units", hidden_units)
-        self.hidden_layers = checks.positive_int("hidden_layers", hidden_layers)
-        self.epochs = checks.positive_int("epochs", epochs)
-        self.batch_size = checks.positive_int("batch_size", batch_size)
+        self.settings = NetworkSettings(hidden_units, hidden_layers, "tanh", steps, batch_size,
+                                        learning_rate, jit_compile)
         self.regressor = None
         self.noise_scale = float("nan")
 
     def _fit(self, x, y, seed):
-        from ..baseline import train_mean_regressor   # loads TensorFlow
-        self.regressor = train_mean_regressor(
-            x.astype(np.float32), y.astype(np.float32), hidden_units=self.hidden_units,
-            hidden_layers=self.hidden_layers, epochs=self.epochs,
-            batch_size=self.batch_size, seed=seed)
-        residual = y - self.mean(x, _checked=True)
+        import tensorflow as tf
+
+        from ..baseline import build_mean_regressor
+        self.regressor = build_mean_regressor(self.settings.hidden_units,
+                                              self.settings.hidden_layers, "tanh",
+                                              adapt_to=(x, y), seed=seed)
+
+        def squared_error(y_batch, prediction):
+            return tf.reduce_sum(tf.square(y_batch - prediction), axis=1)
+
+        self.mean_training_loss = train_network(self.regressor, x, y[:, None], squared_error,
+                                                self.settings, seed)
+        residual = y - self._mean(x)
         self.noise_scale = float(np.sqrt(np.mean(residual ** 2)))
         if not self.noise_scale > 0:
             raise ValueError("y is fitted exactly (zero residuals): the noise level is 0")
         return None
 
-    def mean(self, x, _checked: bool = False) -> np.ndarray:
+    def mean(self, x) -> np.ndarray:
         """f(x), the fitted conditional mean, ``[n]`` float64."""
-        x = x if _checked else self._inputs(x)
+        return self._mean(self._inputs(x))
+
+    def _mean(self, x):
         prediction = self.regressor(x.astype(np.float32), training=False)
         return np.asarray(prediction, np.float64)[:, 0]
 
     def _mixture(self, x):
-        mu = self.mean(x, _checked=True)[:, None]
+        mu = self._mean(x)[:, None]
         return np.zeros_like(mu), mu, np.full_like(mu, self.noise_scale)
