@@ -1,0 +1,442 @@
+"""The approximation floor: how close any K-component Gaussian mixture can get to p(y | x).
+
+A mixture density network with K components predicts, at each x, a K-component
+Gaussian mixture q_K(y | x). Even a perfect network (one that outputs the best mixture at
+every x) pays
+
+    floor(K) = E_x[ min over q_K of KL(p(. | x) || q_K(. | x)) ]
+             = integral p(x) min_q integral p(y | x) log(p(y | x) / q(y)) dy dx
+
+above the Bayes floor, because a finite sum of Gaussians cannot represent every density
+exactly (Bishop's uniform-noise dataset has flat-topped boxes with vertical edges). The
+rest of a trained model's gap is estimation and optimisation.
+
+How it is computed, for a 1-D inverse problem (``data.InverseProblem``: y ~ U(y_low,
+y_high), x = forward(y) + noise), with NumPy only:
+
+1. **Quadrature in y.** For each x the support of p(y | x) is the set
+   {y in [y_low, y_high] : |x - forward(y)| < h}, with h the half-width of uniform noise,
+   or ``NORMAL_CUTOFF`` standard deviations for Gaussian noise (beyond which p(x | y)
+   is below 2e-8 of its peak). Its edges are found by bisection to machine precision,
+   and each of its intervals gets composite Gauss-Legendre panels of width at most
+   ``panel_width``, so the jumps of Bishop's boxes (and the ends of the prior's range)
+   fall on panel ends and never inside one: the rule integrates the smooth pieces
+   p log p and p log q to high order. With the weights w_i, the density at the nodes is
+   p_i = p(x | y_i) p(y_i) / p(x), with p(x) = sum_i w_i p(x | y_i) p(y_i) by the same rule
+   (so sum_i w_i p_i = 1 exactly).
+2. **Weighted EM.** With target weights omega_i = w_i p_i, EM maximises
+   sum_i omega_i log q(y_i) ~ integral p log q, i.e. it minimises KL(p || q) over mixtures:
+
+       r_ik     = pi_k N(y_i | mu_k, sigma_k^2) / q(y_i)          (E-step, in log space)
+       pi_k     = sum_i omega_i r_ik
+       mu_k     = sum_i omega_i r_ik y_i / pi_k
+       sigma_k^2 = sum_i omega_i r_ik (y_i - mu_k)^2 / pi_k            (M-step)
+
+   each step does not increase the KL. sigma_k is kept above ``min_sigma`` (here
+   ``MIN_SIGMA_FRACTION`` times the width of the prior's range), because on a finite set
+   of nodes a component could otherwise collapse onto one node and make the discrete
+   objective unbounded. EM converges slowly when components overlap, and it stops after
+   ``max_iterations``, so with its local optima the result is an upper bound on the
+   true floor. Several initialisations (one at the quantiles of p, the others random,
+   seeded) run side by side; the best per x is kept.
+3. **Average over x** by quadrature over p(x): Gauss-Legendre on segments of
+   ``dataset.x_range`` that end where the support of p(y | x) gains or loses an interval
+   (``x_quadrature``), weights times p(x) (the evidence from step 1), normalised to sum
+   to 1. KL(x) jumps at those x, so a uniform grid would converge slowly.
+
+``approximation_floor(dataset, K)`` returns the average and the per-x fits;
+``floor_table(dataset, Ks)`` caches the averages (and a finer-quadrature check) on disk;
+``fit_mixture(y, weights, K)`` is the weighted EM on any 1-D weighted sample.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import checks
+from .data import InverseProblem, get_dataset
+
+LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+NORMAL_CUTOFF = 6.0            # Gaussian noise: support truncated at |x - f(y)| < 6 s
+MIN_SIGMA_FRACTION = 2.5e-3    # sigma >= this times (y_high - y_low): a safeguard
+DEFAULT_PANELS_PER_RANGE = 200  # default y panel width = (y_high - y_low) / 200
+_DEFAULT_NODES_PER_PANEL = 6
+_EDGE_GRID = 4_001             # y grid that brackets the support's edges
+_BISECTIONS = 60
+
+
+# --------------------------------------------------------------------------- quadrature in y
+@dataclass(frozen=True)
+class Quadrature:
+    """Nodes ``y`` ``[n_x, N]``, weights ``w`` ``[n_x, N]`` (0 on padding), the exact
+    density ``p`` at the nodes ``[n_x, N]`` (sum_i w_i p_i = 1 per row), the evidence
+    ``evidence`` = p(x) ``[n_x]`` and the widest panel of each row ``panel_width`` ``[n_x]``."""
+
+    y: np.ndarray
+    w: np.ndarray
+    p: np.ndarray
+    evidence: np.ndarray
+    panel_width: np.ndarray
+
+    @property
+    def target_weights(self) -> np.ndarray:
+        """omega_i = w_i p_i, ``[n_x, N]``, each row summing to 1."""
+        return self.w * self.p
+
+
+def _inverse_problem(dataset) -> InverseProblem:
+    spec = get_dataset(dataset)
+    if not isinstance(spec, InverseProblem):
+        raise ValueError(f"dataset must be a 1-D inverse problem with an exact density "
+                         f"(such as 'sinusoid_inverse' or 'bishop'), got {spec.name!r}")
+    if spec.noise not in ("normal", "uniform"):
+        raise ValueError(f"dataset {spec.name!r} has noise {spec.noise!r}; "
+                         "only 'normal' and 'uniform' are supported")
+    return spec
+
+
+def _half_width(spec: InverseProblem) -> float:
+    return spec.noise_scale * (NORMAL_CUTOFF if spec.noise == "normal" else 1.0)
+
+
+def _log_likelihood(spec: InverseProblem, x, y):
+    """log p(x | y) inside the support (uniform noise: constant log(1 / 2h))."""
+    if spec.noise == "normal":
+        s = spec.noise_scale
+        return -0.5 * ((x - spec.forward(y)) / s) ** 2 - math.log(s) - LOG_SQRT_2PI
+    return np.full(np.broadcast(x, y).shape, -math.log(2.0 * spec.noise_scale))
+
+
+def support_intervals(dataset, x: float) -> list[tuple[float, float]]:
+    """The intervals of y in [y_low, y_high] where |x - forward(y)| < h (see module doc).
+
+    Edges are bracketed on a grid of ``_EDGE_GRID`` points and refined by bisection of
+    h^2 - (x - forward(y))^2; an interval narrower than the grid spacing between two
+    grid points can be missed (it carries almost no probability).
+    """
+    spec = _inverse_problem(dataset)
+    x = float(checks.finite_array("x", x, ndim=0))
+    h = _half_width(spec)
+
+    def margin(y):
+        return h ** 2 - (x - spec.forward(y)) ** 2
+
+    grid = np.linspace(spec.y_low, spec.y_high, _EDGE_GRID)
+    inside = margin(grid) > 0
+    change = np.flatnonzero(inside[1:] != inside[:-1])
+    low, high = grid[change], grid[change + 1]
+    low_in = inside[change]
+    for _ in range(_BISECTIONS):
+        middle = 0.5 * (low + high)
+        middle_in = margin(middle) > 0
+        move_low = middle_in == low_in
+        low = np.where(move_low, middle, low)
+        high = np.where(move_low, high, middle)
+    edges = list(0.5 * (low + high))
+    # walk the edges: the support starts inside at y_low or at the first rising edge
+    points = ([spec.y_low] if inside[0] else []) + edges + ([spec.y_high] if inside[-1] else [])
+    return [(float(a), float(b)) for a, b in zip(points[0::2], points[1::2]) if b > a]
+
+
+def quadrature(dataset, x, panel_width: float, nodes_per_panel: int = 8) -> Quadrature:
+    """Composite Gauss-Legendre nodes on the support of p(y | x) for each x (module doc).
+
+    Each interval of the support is cut into ceil(length / ``panel_width``) equal panels of
+    ``nodes_per_panel`` nodes. Rows are padded to the same length with zero weight.
+    """
+    spec = _inverse_problem(dataset)
+    x = checks.finite_array("x", x, ndim=(0, 1)).reshape(-1)
+    panel_width = checks.positive_float("panel_width", panel_width)
+    nodes_per_panel = checks.positive_int("nodes_per_panel", nodes_per_panel)
+    unit_nodes, unit_weights = np.polynomial.legendre.leggauss(nodes_per_panel)
+    rows, widths = [], []
+    for x_value in x:
+        intervals = support_intervals(spec, x_value)
+        if not intervals:
+            raise ValueError(f"x = {x_value:g} lies outside the support of dataset "
+                             f"{spec.name!r} (p(x) = 0 there)")
+        lengths = np.array([b - a for a, b in intervals])
+        counts = np.maximum(1, np.ceil(lengths / panel_width).astype(int))
+        widths.append(float(np.max(lengths / counts)))
+        nodes, weights = [], []
+        for (a, b), count in zip(intervals, counts):
+            edges = np.linspace(a, b, count + 1)
+            half = 0.5 * np.diff(edges)[:, None]
+            centre = 0.5 * (edges[1:] + edges[:-1])[:, None]
+            nodes.append((centre + half * unit_nodes).ravel())
+            weights.append((half * unit_weights).ravel())
+        rows.append((np.concatenate(nodes), np.concatenate(weights)))
+    size = max(len(r[0]) for r in rows)
+    y = np.empty((len(x), size))
+    w = np.zeros((len(x), size))
+    for i, (nodes, weights) in enumerate(rows):
+        y[i, :len(nodes)], y[i, len(nodes):] = nodes, nodes[-1]
+        w[i, :len(nodes)] = weights
+    log_joint = _log_likelihood(spec, x[:, None], y) - math.log(spec.y_high - spec.y_low)
+    peak = log_joint.max(axis=1, keepdims=True)
+    scaled = np.exp(log_joint - peak)
+    mass = np.sum(w * scaled, axis=1, keepdims=True)
+    evidence = (mass * np.exp(peak))[:, 0]
+    return Quadrature(y=y, w=w, p=scaled / mass, evidence=evidence,
+                      panel_width=np.array(widths))
+
+
+# --------------------------------------------------------------------------- weighted EM
+@dataclass(frozen=True)
+class MixtureFit:
+    """Per row of targets: the fitted mixture (``log_weights``, ``means``, ``log_sigmas``,
+    each ``[n, K]``) and its cross-entropy -sum_i omega_i log q(y_i) ``[n]``."""
+
+    log_weights: np.ndarray
+    means: np.ndarray
+    log_sigmas: np.ndarray
+    cross_entropy: np.ndarray
+    iterations: int
+
+
+def _log_normal(y, means, log_sigmas):
+    """log N(y_i | mu_k, sigma_k^2), ``[rows, N, K]``."""
+    u = (y[..., None] - means[:, None, :]) * np.exp(-log_sigmas)[:, None, :]
+    return -log_sigmas[:, None, :] - LOG_SQRT_2PI - 0.5 * u * u
+
+
+def _logsumexp(a, axis):
+    peak = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(peak, axis) + np.log(np.sum(np.exp(a - peak), axis=axis))
+
+
+def mixture_log_density(log_weights, means, log_sigmas, y) -> np.ndarray:
+    """log q(y) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): parameters ``[n, K]``,
+    y ``[n, N]`` -> ``[n, N]``."""
+    return _logsumexp(log_weights[:, None, :] + _log_normal(y, means, log_sigmas), axis=-1)
+
+
+def _initial(y, omega, num_components, rng, quantile: bool):
+    """Starting mixtures: means at the quantiles of the target (or drawn from it at random),
+    widths a fraction of its spread, equal weights."""
+    rows = y.shape[0]
+    cdf = np.cumsum(omega, axis=1)
+    cdf /= cdf[:, -1:]
+    if quantile:
+        levels = np.broadcast_to((np.arange(num_components) + 0.5) / num_components,
+                                 (rows, num_components))
+    else:
+        levels = np.sort(rng.uniform(size=(rows, num_components)), axis=1)
+    index = np.minimum(np.array([np.searchsorted(c, l) for c, l in zip(cdf, levels)]),
+                       y.shape[1] - 1)
+    means = np.take_along_axis(y, index, axis=1)
+    centre = np.sum(omega * y, axis=1, keepdims=True)
+    spread = np.sqrt(np.sum(omega * (y - centre) ** 2, axis=1, keepdims=True))
+    log_sigmas = np.broadcast_to(np.log(spread / num_components), (rows, num_components)).copy()
+    log_weights = np.full((rows, num_components), -math.log(num_components))
+    return log_weights, means, log_sigmas
+
+
+def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
+                max_iterations: int = 500, tolerance: float = 1e-10,
+                min_sigma=None, seed: int = 0) -> MixtureFit:
+    """Weighted EM: for each row of ``y`` ``[n, N]`` with ``weights`` ``[n, N]`` (>= 0, each
+    row normalised here to sum to 1), the K-component Gaussian mixture that maximises
+    sum_i omega_i log q(y_i) (module doc, step 2), best of ``initialisations`` starts.
+
+    Stops when no row's cross-entropy improves by more than ``tolerance`` or after
+    ``max_iterations``. ``min_sigma`` (scalar or ``[n]``) bounds sigma from below; default
+    four times the median gap between neighbouring values of y that carry weight.
+    """
+    y = checks.finite_array("y", y, ndim=(1, 2))
+    weights = checks.finite_array("weights", weights, ndim=(1, 2))
+    if y.ndim == 1:
+        y, weights = y[None, :], weights[None, :] if weights.ndim == 1 else weights
+    if weights.shape != y.shape:
+        raise ValueError(f"weights must have the shape of y, got {weights.shape} and {y.shape}")
+    if np.any(weights < 0):
+        raise ValueError("weights must be >= 0")
+    totals = weights.sum(axis=1, keepdims=True)
+    if np.any(totals <= 0):
+        raise ValueError("each row of weights must have a positive sum")
+    num_components = checks.positive_int("num_components", num_components)
+    initialisations = checks.positive_int("initialisations", initialisations)
+    max_iterations = checks.positive_int("max_iterations", max_iterations)
+    tolerance = checks.positive_float("tolerance", tolerance)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    omega = weights / totals
+    if min_sigma is None:
+        ordered = np.sort(np.where(omega > 0, y, np.nan), axis=1)
+        min_sigma = 4.0 * np.nanmedian(np.diff(ordered, axis=1), axis=1)
+    else:
+        min_sigma = np.broadcast_to(checks.finite_array("min_sigma", min_sigma, ndim=(0, 1)),
+                                    (y.shape[0],)).astype(float)
+        if np.any(min_sigma <= 0):
+            raise ValueError("min_sigma must be > 0")
+    log_min_sigma = np.log(np.maximum(min_sigma, 1e-300))[:, None]
+
+    rng = np.random.default_rng(seed)
+    starts = [_initial(y, omega, num_components, rng, quantile=(i == 0))
+              for i in range(initialisations)]
+    # run all starts side by side: stack them along the row axis
+    stack = lambda arrays: np.concatenate(arrays, axis=0)  # noqa: E731
+    log_weights, means, log_sigmas = (stack([s[j] for s in starts]) for j in range(3))
+    ys, omegas = stack([y] * initialisations), stack([omega] * initialisations)
+    floor = stack([log_min_sigma] * initialisations)
+    log_sigmas = np.maximum(log_sigmas, floor)
+    # centre each row (the M-step's variance is E[y^2] - mu^2, exact enough once centred)
+    shift = np.sum(omegas * ys, axis=1, keepdims=True)
+    ys = ys - shift
+    means = means - shift
+    ys_squared = ys * ys
+    previous = np.full(len(ys), np.inf)
+    iterations = 0
+    for iterations in range(1, max_iterations + 1):
+        inverse_sigma = np.exp(-log_sigmas)
+        work = ys[..., None] * inverse_sigma[:, None, :]                    # [rows, N, K]
+        work -= (means * inverse_sigma)[:, None, :]                         # u_ik
+        work *= work
+        work *= -0.5
+        work += (log_weights - log_sigmas - LOG_SQRT_2PI)[:, None, :]       # log pi_k N_ik
+        peak = work.max(axis=-1, keepdims=True)
+        work -= peak
+        np.exp(work, out=work)
+        total = work.sum(axis=-1)                                           # q(y_i) / e^peak
+        cross_entropy = -np.sum(omegas * (peak[..., 0] + np.log(total)), axis=1)
+        if np.all(previous - cross_entropy <= tolerance):
+            break
+        previous = cross_entropy
+        work *= (omegas / total)[..., None]                                 # omega_i r_ik
+        mass = np.maximum(work.sum(axis=1), 1e-300)                         # pi_k
+        means = np.matmul(ys[:, None, :], work)[:, 0] / mass
+        variance = np.matmul(ys_squared[:, None, :], work)[:, 0] / mass - means ** 2
+        log_sigmas = np.maximum(0.5 * np.log(np.maximum(variance, 1e-300)), floor)
+        log_weights = np.log(mass) - np.log(mass.sum(axis=1, keepdims=True))
+    ys, means = ys + shift, means + shift
+    log_q = mixture_log_density(log_weights, means, log_sigmas, ys)
+    cross_entropy = -np.sum(omegas * log_q, axis=1).reshape(initialisations, -1)
+    best = np.argmin(cross_entropy, axis=0)
+    rows = np.arange(y.shape[0])
+    pick = lambda a: a.reshape(initialisations, y.shape[0], -1)[best, rows]  # noqa: E731
+    return MixtureFit(log_weights=pick(log_weights), means=pick(means),
+                      log_sigmas=pick(log_sigmas), cross_entropy=cross_entropy[best, rows],
+                      iterations=iterations)
+
+
+# --------------------------------------------------------------------------- the floor
+@dataclass(frozen=True)
+class ApproximationFloor:
+    """The approximation floor of K-component mixtures on one dataset.
+
+    ``average_kl``: sum_j v_j KL(x_j), with ``x_weights`` v_j (``x_quadrature`` times p(x),
+    normalised); ``kl`` ``[n_x]`` per x of the grid ``x``; ``fit`` the best mixtures.
+    """
+
+    dataset: str
+    num_components: int
+    x: np.ndarray
+    x_weights: np.ndarray
+    kl: np.ndarray
+    average_kl: float
+    fit: MixtureFit
+
+
+def kl_divergence(quad: Quadrature, log_weights, means, log_sigmas) -> np.ndarray:
+    """KL(p(. | x) || q(. | x)) = sum_i w_i p_i (log p_i - log q(y_i)) for each row ``[n_x]``."""
+    omega = quad.target_weights
+    with np.errstate(divide="ignore"):
+        log_p = np.where(quad.w > 0, np.log(np.maximum(quad.p, 1e-300)), 0.0)
+    log_q = mixture_log_density(log_weights, means, log_sigmas, quad.y)
+    return np.sum(omega * (log_p - log_q), axis=1)
+
+
+def x_quadrature(dataset, nodes_per_segment: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights in x for integrals over p(x): Gauss-Legendre on segments of
+    ``dataset.x_range`` whose ends are the x values where the number or the shape of the
+    support's intervals changes (forward(y_e) -/+ h at each extremum y_e of the forward map
+    and at y_low, y_high). Between them KL(x) is smooth, so few nodes per segment suffice.
+    Returns (x, weights); multiply the weights by p(x) for an average over p(x).
+    """
+    spec = _inverse_problem(dataset)
+    nodes_per_segment = checks.positive_int("nodes_per_segment", nodes_per_segment)
+    h = _half_width(spec)
+    grid = np.linspace(spec.y_low, spec.y_high, _EDGE_GRID)
+    slope = np.diff(spec.forward(grid))
+    turning = grid[1:-1][np.sign(slope[1:]) != np.sign(slope[:-1])]
+    special = np.concatenate([turning, [spec.y_low, spec.y_high]])
+    low, high = spec.x_range
+    breaks = np.concatenate([spec.forward(special) - h, spec.forward(special) + h, [low, high]])
+    breaks = np.unique(np.clip(breaks, low, high))
+    breaks = breaks[np.concatenate([[True], np.diff(breaks) > 1e-9 * (high - low)])]
+    unit_nodes, unit_weights = np.polynomial.legendre.leggauss(nodes_per_segment)
+    half = 0.5 * np.diff(breaks)[:, None]
+    centre = 0.5 * (breaks[1:] + breaks[:-1])[:, None]
+    return (centre + half * unit_nodes).ravel(), (half * unit_weights).ravel()
+
+
+def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 4,
+                        panel_width: float | None = None,
+                        nodes_per_panel: int = _DEFAULT_NODES_PER_PANEL,
+                        initialisations: int = 2, max_iterations: int = 300,
+                        seed: int = 0) -> ApproximationFloor:
+    """min over K-component mixtures of KL(p(. | x) || q), averaged over p(x) (module doc).
+
+    x: ``x_quadrature(dataset, nodes_per_segment)``, weights times p(x), normalised.
+    y: ``quadrature`` with ``panel_width`` (default ``DEFAULT_PANELS_PER_RANGE`` panels
+    across the prior's range) and ``nodes_per_panel``. EM: ``fit_mixture`` with
+    ``initialisations``, ``max_iterations``, ``seed`` and sigma >= ``MIN_SIGMA_FRACTION``
+    times the prior's range.
+    """
+    spec = _inverse_problem(dataset)
+    num_components = checks.positive_int("num_components", num_components)
+    width = spec.y_high - spec.y_low
+    if panel_width is None:
+        panel_width = width / DEFAULT_PANELS_PER_RANGE
+    x, weights = x_quadrature(spec, nodes_per_segment)
+    quad = quadrature(spec, x, panel_width, nodes_per_panel)
+    fit = fit_mixture(quad.y, quad.target_weights, num_components, initialisations,
+                      max_iterations, min_sigma=MIN_SIGMA_FRACTION * width, seed=seed)
+    kl = kl_divergence(quad, fit.log_weights, fit.means, fit.log_sigmas)
+    x_weights = weights * quad.evidence
+    x_weights = x_weights / x_weights.sum()
+    return ApproximationFloor(dataset=spec.name, num_components=num_components, x=x,
+                              x_weights=x_weights, kl=kl, average_kl=float(x_weights @ kl),
+                              fit=fit)
+
+
+def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
+    """For each K in ``components``: ``{"average_kl": ..., "average_kl_finer_y": ...}``.
+
+    ``average_kl`` is ``approximation_floor(dataset, K, **settings).average_kl``;
+    ``average_kl_finer_y`` evaluates the same fitted mixtures with a y quadrature of half
+    the panel width and twice the nodes per panel, a check that the y quadrature has
+    converged. Cached on disk beside the model cache (``mdn_utils.cache.cache_dir()``) as
+    JSON, keyed by the source of this module and of ``data``, the dataset, K and the
+    settings: a warm build reads it, a change to the code or the settings recomputes it.
+    """
+    import hashlib
+    import inspect
+    import json
+    import sys
+
+    from . import cache, data
+
+    spec = _inverse_problem(dataset)
+    components = [checks.positive_int("components", k) for k in components]
+    digest = hashlib.sha256()
+    for module in (data, sys.modules[__name__]):
+        digest.update(inspect.getsource(module).encode())
+    digest.update(json.dumps([spec.name, components, settings], sort_keys=True).encode())
+    path = cache.cache_dir() / f"floor-{digest.hexdigest()[:20]}.json"
+    if path.is_file():
+        return {int(k): v for k, v in json.loads(path.read_text()).items()}
+    width = spec.y_high - spec.y_low
+    panel_width = settings.get("panel_width") or width / DEFAULT_PANELS_PER_RANGE
+    nodes_per_panel = settings.get("nodes_per_panel", _DEFAULT_NODES_PER_PANEL)
+    table = {}
+    for k in components:
+        floor = approximation_floor(spec, k, **settings)
+        finer = quadrature(spec, floor.x, panel_width / 2, 2 * nodes_per_panel)
+        kl = kl_divergence(finer, floor.fit.log_weights, floor.fit.means, floor.fit.log_sigmas)
+        table[k] = {"average_kl": floor.average_kl,
+                    "average_kl_finer_y": float(floor.x_weights @ kl)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(table))
+    return table

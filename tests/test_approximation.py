@@ -1,0 +1,81 @@
+"""mdn_utils.approximation: quadrature of the exact p(y | x), weighted EM, the floor."""
+import numpy as np
+import pytest
+
+from mdn_utils import approximation, data
+
+CHEAP = dict(nodes_per_segment=2, panel_width=0.02, nodes_per_panel=4, max_iterations=100)
+
+
+def test_em_recovers_a_target_that_is_a_mixture():
+    # the target is itself a 2-component mixture: the best 2-mixture has KL ~ 0
+    y = np.linspace(-8.0, 8.0, 4001)
+    w = np.full_like(y, y[1] - y[0])
+    w[[0, -1]] *= 0.5
+    p = 0.3 * np.exp(-0.5 * (y + 2) ** 2 / 0.25) / np.sqrt(2 * np.pi * 0.25) \
+        + 0.7 * np.exp(-0.5 * (y - 1.5) ** 2 / 1.44) / np.sqrt(2 * np.pi * 1.44)
+    fit = approximation.fit_mixture(y, w * p, 2, max_iterations=2000, tolerance=1e-14)
+    order = np.argsort(fit.means[0])
+    np.testing.assert_allclose(fit.means[0, order], [-2.0, 1.5], atol=1e-4)
+    np.testing.assert_allclose(np.exp(fit.log_sigmas[0, order]), [0.5, 1.2], atol=1e-4)
+    np.testing.assert_allclose(np.exp(fit.log_weights[0, order]), [0.3, 0.7], atol=1e-4)
+    omega = w * p / np.sum(w * p)
+    log_q = approximation.mixture_log_density(fit.log_weights, fit.means, fit.log_sigmas,
+                                              y[None, :])[0]
+    kl = np.sum(omega * (np.log(p) - log_q))
+    assert abs(kl) < 1e-7
+
+
+def test_quadrature_matches_the_exact_density():
+    for name in ("bishop", "sinusoid_inverse"):
+        x = np.array([0.5 if name == "bishop" else 0.0])
+        quad = approximation.quadrature(name, x, panel_width=0.02, nodes_per_panel=4)
+        np.testing.assert_allclose(np.sum(quad.w * quad.p, axis=1), 1.0, rtol=1e-12)
+        inside = quad.w[0] > 0
+        exact = data.conditional_density(name, x[0], quad.y[0, inside])
+        np.testing.assert_allclose(quad.p[0, inside], exact, rtol=1e-4)
+    # uniform noise: p(x) = (measure of the support) * p(y) / (2 h), with p(y) = 1
+    for x_value in (0.05, 0.35, 0.5):
+        intervals = approximation.support_intervals("bishop", x_value)
+        measure = sum(b - a for a, b in intervals)
+        evidence = approximation.quadrature("bishop", [x_value], panel_width=0.05).evidence[0]
+        assert evidence == pytest.approx(measure / 0.2, rel=1e-12)
+    assert len(approximation.support_intervals("bishop", 0.35)) == 2
+
+
+def test_x_quadrature_integrates_p_of_x_to_one():
+    for name in ("bishop", "sinusoid_inverse"):
+        x, weights = approximation.x_quadrature(name, nodes_per_segment=4)
+        evidence = approximation.quadrature(name, x, panel_width=0.05).evidence
+        assert abs(np.sum(weights * evidence) - 1.0) < 1e-3
+
+
+def test_floor_is_nonnegative_and_falls_with_k():
+    floors = [approximation.approximation_floor("bishop", k, **CHEAP) for k in (1, 2, 3)]
+    for floor in floors:
+        assert np.all(floor.kl > -1e-9)
+        np.testing.assert_allclose(floor.x_weights.sum(), 1.0)
+    averages = [f.average_kl for f in floors]
+    assert all(b <= a + 1e-4 for a, b in zip(averages, averages[1:])), averages
+    # K = 1 on a single box of any width: KL(U || best Gaussian) = 0.5 log(2 pi e / 12)
+    one_box = approximation.quadrature("bishop", [0.05], panel_width=0.01)
+    fit = approximation.fit_mixture(one_box.y, one_box.target_weights, 1)
+    kl = approximation.kl_divergence(one_box, fit.log_weights, fit.means, fit.log_sigmas)
+    assert kl[0] == pytest.approx(0.5 * np.log(2 * np.pi * np.e / 12), abs=1e-6)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: approximation.approximation_floor("robot_arm", 2), ValueError, "inverse problem"),
+    (lambda: approximation.approximation_floor("bishop", 0), ValueError, "num_components"),
+    (lambda: approximation.approximation_floor("bishop", 2.5), TypeError, "num_components"),
+    (lambda: approximation.quadrature("bishop", [5.0], panel_width=0.1), ValueError,
+     "outside the support"),
+    (lambda: approximation.quadrature("bishop", [0.5], panel_width=-1.0), ValueError,
+     "panel_width"),
+    (lambda: approximation.fit_mixture([0.0, 1.0], [1.0, -1.0], 1), ValueError, ">= 0"),
+    (lambda: approximation.fit_mixture([0.0, 1.0], [1.0], 1), ValueError, "shape"),
+    (lambda: approximation.fit_mixture([0.0, np.inf], [1.0, 1.0], 1), ValueError, "finite"),
+])
+def test_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
