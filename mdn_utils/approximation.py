@@ -38,11 +38,13 @@ y_high), x = forward(y) + noise), with NumPy only:
    objective unbounded. EM converges slowly when components overlap, and it stops after
    ``max_iterations``, so with its local optima the result is an upper bound on the
    true floor. Several initialisations (one at the quantiles of p, the others random,
-   seeded) run side by side; the best per x is kept.
+   seeded, and, in ``floor_table``, the best fit for the previous K with components
+   split) run side by side; the best per x is kept.
 3. **Average over x** by quadrature over p(x): Gauss-Legendre on segments of
    ``dataset.x_range`` that end where the support of p(y | x) gains or loses an interval
-   (``x_quadrature``), weights times p(x) (the evidence from step 1), normalised to sum
-   to 1. KL(x) jumps at those x, so a uniform grid would converge slowly.
+   (``x_quadrature``, graded towards the segment ends), weights times p(x) (the evidence
+   from step 1), normalised to sum to 1. KL(x) has kinks and square-root behaviour at
+   those x, so a uniform grid would converge slowly.
 
 ``approximation_floor(dataset, K)`` returns the average and the per-x fits;
 ``floor_table(dataset, Ks)`` caches the averages (and a finer-quadrature check) on disk;
@@ -62,7 +64,7 @@ LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 NORMAL_CUTOFF = 6.0            # Gaussian noise: support truncated at |x - f(y)| < 6 s
 MIN_SIGMA_FRACTION = 2.5e-3    # sigma >= this times (y_high - y_low): a safeguard
 DEFAULT_PANELS_PER_RANGE = 200  # default y panel width = (y_high - y_low) / 200
-_DEFAULT_NODES_PER_PANEL = 6
+_DEFAULT_NODES_PER_PANEL = 4
 _EDGE_GRID = 4_001             # y grid that brackets the support's edges
 _BISECTIONS = 60
 
@@ -236,7 +238,7 @@ def _initial(y, omega, num_components, rng, quantile: bool):
 
 def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
                 max_iterations: int = 500, tolerance: float = 1e-10,
-                min_sigma=None, seed: int = 0) -> MixtureFit:
+                min_sigma=None, seed: int = 0, starts=()) -> MixtureFit:
     """Weighted EM: for each row of ``y`` ``[n, N]`` with ``weights`` ``[n, N]`` (>= 0, each
     row normalised here to sum to 1), the K-component Gaussian mixture that maximises
     sum_i omega_i log q(y_i) (module doc, step 2), best of ``initialisations`` starts.
@@ -244,6 +246,8 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
     Stops when no row's cross-entropy improves by more than ``tolerance`` or after
     ``max_iterations``. ``min_sigma`` (scalar or ``[n]``) bounds sigma from below; default
     four times the median gap between neighbouring values of y that carry weight.
+    ``starts``: further starting mixtures, each a tuple (log_weights, means, log_sigmas) of
+    ``[n, K]`` arrays, run beside the ``initialisations``.
     """
     y = checks.finite_array("y", y, ndim=(1, 2))
     weights = checks.finite_array("weights", weights, ndim=(1, 2))
@@ -273,8 +277,16 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
     log_min_sigma = np.log(np.maximum(min_sigma, 1e-300))[:, None]
 
     rng = np.random.default_rng(seed)
+    extra = []
+    for start in starts:
+        arrays = tuple(checks.finite_array("starts", a, ndim=2) for a in start)
+        if len(arrays) != 3 or any(a.shape != (y.shape[0], num_components) for a in arrays):
+            raise ValueError(f"each of starts must be (log_weights, means, log_sigmas) of "
+                             f"shape [{y.shape[0]}, {num_components}]")
+        extra.append(arrays)
     starts = [_initial(y, omega, num_components, rng, quantile=(i == 0))
-              for i in range(initialisations)]
+              for i in range(initialisations)] + extra
+    initialisations = len(starts)
     # run all starts side by side: stack them along the row axis
     stack = lambda arrays: np.concatenate(arrays, axis=0)  # noqa: E731
     log_weights, means, log_sigmas = (stack([s[j] for s in starts]) for j in range(3))
@@ -347,12 +359,17 @@ def kl_divergence(quad: Quadrature, log_weights, means, log_sigmas) -> np.ndarra
     return np.sum(omega * (log_p - log_q), axis=1)
 
 
-def x_quadrature(dataset, nodes_per_segment: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def x_quadrature(dataset, nodes_per_segment: int = 6) -> tuple[np.ndarray, np.ndarray]:
     """Nodes and weights in x for integrals over p(x): Gauss-Legendre on segments of
     ``dataset.x_range`` whose ends are the x values where the number or the shape of the
     support's intervals changes (forward(y_e) -/+ h at each extremum y_e of the forward map
-    and at y_low, y_high). Between them KL(x) is smooth, so few nodes per segment suffice.
-    Returns (x, weights); multiply the weights by p(x) for an average over p(x).
+    and at y_low, y_high; for Gaussian noise h is the truncation of step 1, and the
+    segments only split the range where KL(x) changes fastest). With uniform noise KL(x) behaves like sqrt(x - x_fold) at a fold
+    (a box's width grows like that), which the plain rule integrates slowly; there the
+    substitution x = a + (b - a)(3t^2 - 2t^3), whose derivative vanishes at both ends,
+    turns such a square root into a smooth function of t. With Gaussian noise KL(x) is
+    smooth and the plain rule is used. Returns (x, weights); multiply the weights by p(x)
+    to average.
     """
     spec = _inverse_problem(dataset)
     nodes_per_segment = checks.positive_int("nodes_per_segment", nodes_per_segment)
@@ -366,23 +383,69 @@ def x_quadrature(dataset, nodes_per_segment: int = 4) -> tuple[np.ndarray, np.nd
     breaks = np.unique(np.clip(breaks, low, high))
     breaks = breaks[np.concatenate([[True], np.diff(breaks) > 1e-9 * (high - low)])]
     unit_nodes, unit_weights = np.polynomial.legendre.leggauss(nodes_per_segment)
-    half = 0.5 * np.diff(breaks)[:, None]
-    centre = 0.5 * (breaks[1:] + breaks[:-1])[:, None]
-    return (centre + half * unit_nodes).ravel(), (half * unit_weights).ravel()
+    t = 0.5 * (unit_nodes + 1.0)                 # Gauss-Legendre on [0, 1] ...
+    if spec.noise == "uniform":                  # ... mapped by x = a + (b - a)(3t^2 - 2t^3)
+        smooth, jacobian = t * t * (3.0 - 2.0 * t), 3.0 * t * (1.0 - t) * unit_weights
+    else:                                        # Gaussian noise: KL(x) is smooth, no map
+        smooth, jacobian = t, 0.5 * unit_weights
+    length = np.diff(breaks)[:, None]
+    return (breaks[:-1, None] + length * smooth).ravel(), (length * jacobian).ravel()
 
 
-def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 4,
+def split_components(log_weights, means, log_sigmas, num_components: int):
+    """A K-component start from a smaller mixture: split the component with the largest
+    pi_k sigma_k into two halves at mu_k -/+ sigma_k / 2 with width sigma_k sqrt(3) / 2
+    (which keeps its weight, mean and variance), until there are ``num_components``."""
+    log_weights, means, log_sigmas = (np.array(a, float) for a in (log_weights, means,
+                                                                   log_sigmas))
+    rows = np.arange(len(means))
+    while means.shape[1] < num_components:
+        k = np.argmax(log_weights + log_sigmas, axis=1)
+        w, m, s = log_weights[rows, k], means[rows, k], log_sigmas[rows, k]
+        half = np.exp(s) / 2
+        log_weights[rows, k] = w - math.log(2.0)
+        means[rows, k] = m - half
+        log_sigmas[rows, k] = s + 0.5 * math.log(0.75)
+        log_weights = np.column_stack([log_weights, w - math.log(2.0)])
+        means = np.column_stack([means, m + half])
+        log_sigmas = np.column_stack([log_sigmas, s + 0.5 * math.log(0.75)])
+    return log_weights, means, log_sigmas
+
+
+def _mirror_centre(spec: InverseProblem):
+    """c with forward(y_low + y_high - y) = c - forward(y) on the prior's range, else None.
+
+    Then p(y | x) = p(y_low + y_high - y | c - x) (both noise kinds are symmetric and the
+    prior is uniform), so KL(x) = KL(c - x) and the best mixture at c - x is the mirror
+    image of the one at x.
+    """
+    y = np.linspace(spec.y_low, spec.y_high, 1_001)
+    forward = spec.forward(y)
+    centre = forward[0] + forward[-1]
+    tolerance = 1e-12 * (np.abs(forward).max() + 1.0)
+    if np.allclose(spec.forward(spec.y_low + spec.y_high - y), centre - forward,
+                   rtol=0.0, atol=tolerance):
+        return float(centre)
+    return None
+
+
+def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6,
                         panel_width: float | None = None,
                         nodes_per_panel: int = _DEFAULT_NODES_PER_PANEL,
                         initialisations: int = 2, max_iterations: int = 300,
-                        seed: int = 0) -> ApproximationFloor:
+                        seed: int = 0, previous: "ApproximationFloor | None" = None
+                        ) -> ApproximationFloor:
     """min over K-component mixtures of KL(p(. | x) || q), averaged over p(x) (module doc).
 
-    x: ``x_quadrature(dataset, nodes_per_segment)``, weights times p(x), normalised.
+    x: ``x_quadrature(dataset, nodes_per_segment)``, weights times p(x), normalised; when
+    the dataset is mirror-symmetric (``_mirror_centre``), each mirrored pair of x is
+    fitted once.
     y: ``quadrature`` with ``panel_width`` (default ``DEFAULT_PANELS_PER_RANGE`` panels
     across the prior's range) and ``nodes_per_panel``. EM: ``fit_mixture`` with
     ``initialisations``, ``max_iterations``, ``seed`` and sigma >= ``MIN_SIGMA_FRACTION``
-    times the prior's range.
+    times the prior's range. ``previous``: the result for a smaller K with the same
+    settings; its mixtures, split (``split_components``), are one more EM start, so the
+    floor does not rise with K except by EM's tolerance.
     """
     spec = _inverse_problem(dataset)
     num_components = checks.positive_int("num_components", num_components)
@@ -390,11 +453,39 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 4
     if panel_width is None:
         panel_width = width / DEFAULT_PANELS_PER_RANGE
     x, weights = x_quadrature(spec, nodes_per_segment)
-    quad = quadrature(spec, x, panel_width, nodes_per_panel)
+    # Mirror symmetry (both built-in datasets have it): fit each mirrored pair of x once.
+    centre = _mirror_centre(spec)
+    if centre is None:
+        unique_x, first = x, np.arange(len(x))
+        inverse, mirrored = first, np.zeros(len(x), bool)
+    else:
+        mirrored = x > 0.5 * centre
+        folded = np.where(mirrored, centre - x, x)
+        scale = 1e-9 * (spec.x_range[1] - spec.x_range[0])
+        unique_x, first, inverse = np.unique(np.round(folded / scale), return_index=True,
+                                             return_inverse=True)
+        unique_x = folded[first]
+    quad = quadrature(spec, unique_x, panel_width, nodes_per_panel)
+    starts = []
+    if previous is not None:
+        if not isinstance(previous, ApproximationFloor) or previous.dataset != spec.name \
+                or previous.x.shape != x.shape or previous.num_components > num_components:
+            raise ValueError("previous must be the ApproximationFloor of the same dataset and "
+                             "settings with at most num_components components")
+        # rows at `first` are the unmirrored x (np.unique keeps the first, smaller x)
+        starts.append(split_components(previous.fit.log_weights[first],
+                                       previous.fit.means[first],
+                                       previous.fit.log_sigmas[first], num_components))
     fit = fit_mixture(quad.y, quad.target_weights, num_components, initialisations,
-                      max_iterations, min_sigma=MIN_SIGMA_FRACTION * width, seed=seed)
-    kl = kl_divergence(quad, fit.log_weights, fit.means, fit.log_sigmas)
-    x_weights = weights * quad.evidence
+                      max_iterations, min_sigma=MIN_SIGMA_FRACTION * width, seed=seed,
+                      starts=starts)
+    kl = kl_divergence(quad, fit.log_weights, fit.means, fit.log_sigmas)[inverse]
+    means = fit.means[inverse]
+    means = np.where(mirrored[:, None], spec.y_low + spec.y_high - means, means)
+    fit = MixtureFit(log_weights=fit.log_weights[inverse], means=means,
+                     log_sigmas=fit.log_sigmas[inverse],
+                     cross_entropy=fit.cross_entropy[inverse], iterations=fit.iterations)
+    x_weights = weights * quad.evidence[inverse]
     x_weights = x_weights / x_weights.sum()
     return ApproximationFloor(dataset=spec.name, num_components=num_components, x=x,
                               x_weights=x_weights, kl=kl, average_kl=float(x_weights @ kl),
@@ -404,7 +495,8 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 4
 def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     """For each K in ``components``: ``{"average_kl": ..., "average_kl_finer_y": ...}``.
 
-    ``average_kl`` is ``approximation_floor(dataset, K, **settings).average_kl``;
+    ``average_kl`` is ``approximation_floor(dataset, K, **settings).average_kl``, with K
+    in increasing order, each started also from the split mixtures of the K before;
     ``average_kl_finer_y`` evaluates the same fitted mixtures with a y quadrature of half
     the panel width and twice the nodes per panel, a check that the y quadrature has
     converged. Cached on disk beside the model cache (``mdn_utils.cache.cache_dir()``) as
@@ -430,9 +522,9 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     width = spec.y_high - spec.y_low
     panel_width = settings.get("panel_width") or width / DEFAULT_PANELS_PER_RANGE
     nodes_per_panel = settings.get("nodes_per_panel", _DEFAULT_NODES_PER_PANEL)
-    table = {}
-    for k in components:
-        floor = approximation_floor(spec, k, **settings)
+    table, floor = {}, None
+    for k in sorted(set(components)):
+        floor = approximation_floor(spec, k, previous=floor, **settings)
         finer = quadrature(spec, floor.x, panel_width / 2, 2 * nodes_per_panel)
         kl = kl_divergence(finer, floor.fit.log_weights, floor.fit.means, floor.fit.log_sigmas)
         table[k] = {"average_kl": floor.average_kl,

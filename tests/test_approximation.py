@@ -64,6 +64,28 @@ def test_floor_is_nonnegative_and_falls_with_k():
     assert kl[0] == pytest.approx(0.5 * np.log(2 * np.pi * np.e / 12), abs=1e-6)
 
 
+def test_split_keeps_weight_mean_and_variance():
+    log_weights, means, log_sigmas = approximation.split_components(
+        np.log([[0.25, 0.75]]), [[0.0, 2.0]], np.log([[0.5, 1.0]]), 3)
+    assert means.shape == (1, 3)
+    weights, sigmas = np.exp(log_weights[0]), np.exp(log_sigmas[0])
+    np.testing.assert_allclose(weights.sum(), 1.0)
+    mean = weights @ means[0]
+    second = weights @ (sigmas ** 2 + means[0] ** 2)
+    np.testing.assert_allclose([mean, second - mean ** 2],
+                               [0.75 * 2.0, 0.25 * 0.25 + 0.75 * 1.0 + 0.25 * 0.75 * 4.0])
+
+
+def test_previous_k_start_keeps_the_floor_from_rising():
+    small = approximation.approximation_floor("bishop", 2, **CHEAP)
+    large = approximation.approximation_floor("bishop", 3, previous=small, **CHEAP)
+    assert large.average_kl <= small.average_kl + 1e-6
+    assert large.fit.means.shape == (len(large.x), 3)
+    # mirror symmetry of Bishop's data: KL(x) = KL(1 - x)
+    order = np.argsort(large.x)
+    np.testing.assert_allclose(large.kl[order], large.kl[order][::-1], atol=1e-12)
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: approximation.approximation_floor("robot_arm", 2), ValueError, "inverse problem"),
     (lambda: approximation.approximation_floor("bishop", 0), ValueError, "num_components"),
@@ -75,6 +97,12 @@ def test_floor_is_nonnegative_and_falls_with_k():
     (lambda: approximation.fit_mixture([0.0, 1.0], [1.0, -1.0], 1), ValueError, ">= 0"),
     (lambda: approximation.fit_mixture([0.0, 1.0], [1.0], 1), ValueError, "shape"),
     (lambda: approximation.fit_mixture([0.0, np.inf], [1.0, 1.0], 1), ValueError, "finite"),
+    (lambda: approximation.fit_mixture([0.0, 1.0], [1.0, 1.0], 2, starts=[([[0.0]], [[0.0]],
+                                                                          [[0.0]])]),
+     ValueError, "starts"),
+    (lambda: approximation.approximation_floor(
+        "bishop", 1, previous=approximation.approximation_floor("bishop", 2, **CHEAP), **CHEAP),
+     ValueError, "previous"),
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
