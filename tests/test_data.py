@@ -437,3 +437,17 @@ def test_toy_conditional_mean_and_parameters():
                                atol=1e-15)
     np.testing.assert_allclose(np.exp(TOY.log_weights([0.0, 100.0, -100.0])),
                                [[0.5, 0.5], [0.0, 1.0], [1.0, 0.0]], atol=1e-15)
+
+
+def test_spline_evidence_matches_the_quadrature_everywhere():
+    """Gaussian noise: p(x) read from the spline through log p(x) equals the quadrature,
+    inside the nodes' range, in its tails and beyond it (where the quadrature is used)."""
+    problem = data.SINUSOID_INVERSE
+    rng = np.random.default_rng(3)
+    low, high = problem.x_range
+    x = np.concatenate([problem.sample(2_000, seed=4)[0].astype(np.float64),
+                        rng.uniform(low - 14, high + 14, 2_000)])
+    spline = np.log(problem._evidence(x))
+    quadrature = np.log(problem._evidence_by_quadrature(x))
+    np.testing.assert_allclose(spline, quadrature, rtol=0, atol=1e-8)
+    assert np.any(x > high + 12) and np.any(x < low - 12)   # the fall-back ran too
