@@ -63,7 +63,7 @@ from .data import InverseProblem, get_dataset
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 NORMAL_CUTOFF = 6.0            # Gaussian noise: support truncated at |x - f(y)| < 6 s
 MIN_SIGMA_FRACTION = 2.5e-3    # sigma >= this times (y_high - y_low): a safeguard
-DEFAULT_PANELS_PER_RANGE = 200  # default y panel width = (y_high - y_low) / 200
+DEFAULT_PANELS_PER_RANGE = 100  # default y panel width = (y_high - y_low) / 100
 _DEFAULT_NODES_PER_PANEL = 4
 _EDGE_GRID = 4_001             # y grid that brackets the support's edges
 _BISECTIONS = 60
@@ -432,7 +432,7 @@ def _mirror_centre(spec: InverseProblem):
 def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6,
                         panel_width: float | None = None,
                         nodes_per_panel: int = _DEFAULT_NODES_PER_PANEL,
-                        initialisations: int = 2, max_iterations: int = 300,
+                        initialisations: int = 2, max_iterations: int = 150,
                         seed: int = 0, previous: "ApproximationFloor | None" = None
                         ) -> ApproximationFloor:
     """min over K-component mixtures of KL(p(. | x) || q), averaged over p(x) (module doc).
