@@ -15,7 +15,7 @@ How it is computed, for a 1-D inverse problem (``data.InverseProblem``: y ~ U(y_
 y_high), x = forward(y) + noise), with NumPy only:
 
 1. **Quadrature in y.** For each x the support of p(y | x) is the set
-   {y in [y_low, y_high] : |x - forward(y)| < h}, with h the half-width of uniform noise,
+   {y in [y_low, y_high] : abs(x - forward(y)) < h}, with h the half-width of uniform noise,
    or ``NORMAL_CUTOFF`` standard deviations for Gaussian noise (beyond which p(x | y)
    is below 2e-8 of its peak). Its edges are found by bisection to machine precision,
    and each of its intervals gets composite Gauss-Legendre panels of width at most
@@ -112,7 +112,7 @@ def _log_likelihood(spec: InverseProblem, x, y):
 
 
 def support_intervals(dataset, x: float) -> list[tuple[float, float]]:
-    """The intervals of y in [y_low, y_high] where |x - forward(y)| < h (see module doc).
+    """The intervals of y in [y_low, y_high] where abs(x - forward(y)) < h (see module doc).
 
     Edges are bracketed on a grid of ``_EDGE_GRID`` points and refined by bisection of
     h^2 - (x - forward(y))^2; an interval narrower than the grid spacing between two

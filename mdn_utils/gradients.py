@@ -19,13 +19,13 @@ and, for comparison, with respect to sigma itself dE/dsigma_k = dE/ds_k / sigma_
 The first two are Bishop's PRML eqs. (5.155) and (5.156) for a 1-D target; the third
 follows from sigma_k = exp(s_k), the parameterisation of PRML eq. (5.151).
 
-Everything is computed in log space, as ``losses.log_space_nll`` computes the loss:
+Everything is computed in log space, as ``losses.log_space_nll`` computes the loss::
 
     log gamma_k = log_softmax(z)_k - s_k - log sqrt(2 pi) - u_k^2 / 2
                   - logsumexp_j(same for j)
-    log |u_k|   = log |y - mu_k| - s_k
+    log abs(u_k) = log abs(y - mu_k) - s_k
 
-and products such as gamma_k u_k^2 are formed as exp(log gamma_k + 2 log |u_k|), so a
+and products such as gamma_k u_k^2 are formed as exp(log gamma_k + 2 log abs(u_k)), so a
 component with gamma_k = 0 (underflowed) and a huge u_k gives 0, not 0 * inf = NaN.
 The arrays are ``[n, K]`` (y is ``[n]``), float64 NumPy; inputs are checked by
 ``mixture.mixture_arrays`` and ``checks`` before any arithmetic.
@@ -51,7 +51,7 @@ def _inputs(mixture_logits, means, log_sigmas, y):
 
 
 def _log_responsibilities(logits, mu, log_sigma, y):
-    """log gamma ``[n, K]`` and log |u| ``[n, K]`` from checked arrays."""
+    """log gamma ``[n, K]`` and log abs(u) ``[n, K]`` from checked arrays."""
     log_weights = logits - _logsumexp(logits)
     with np.errstate(divide="ignore"):
         log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
@@ -111,8 +111,8 @@ def nll_gradients(mixture_logits, means, log_sigmas, y) -> NllGradients:
     Returns an ``NllGradients`` of float64 ``[n, K]`` arrays, computed in log space:
 
         dE/dz_k  = exp(log_softmax(z)_k) - exp(log gamma_k)
-        dE/dmu_k = -sign(y - mu_k) exp(log gamma_k + log|u_k| - s_k)
-        dE/ds_k  = exp(log gamma_k) - exp(log gamma_k + 2 log|u_k|)
+        dE/dmu_k = -sign(y - mu_k) exp(log gamma_k + log abs(u_k) - s_k)
+        dE/ds_k  = exp(log gamma_k) - exp(log gamma_k + 2 log abs(u_k))
     """
     logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
     log_gamma, log_abs_u = _log_responsibilities(logits, mu, log_sigma, y)
