@@ -6,6 +6,10 @@ gathers a minibatch in-graph with indices drawn from a stateless RNG keyed by
 (seed, step), so the run is reproducible. A step whose loss is not finite applies no
 update and ends the loop. With ``jit_compile`` the loop is compiled with XLA, which
 runs more steps per second on one device; ``make bench`` measures by how much.
+
+Two optional remedies act inside the step (``train.train_mdn`` documents them): gradient
+clipping by the global norm of the gradient summed over replicas, and Gaussian noise on
+each minibatch's x and y drawn from the same stateless RNG. Off, the graph is the plain one.
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import tensorflow as tf
 
 
 def make_train_loop(model, optimizer, x, y, batch_size, seed, loss_fn, strategy=None,
-                    jit_compile=False):
+                    jit_compile=False, *, clip_norm=None, noise_x=0.0, noise_y=0.0):
     """Compile ``run(first_step, num_steps) -> (mean_loss, bad_step)``.
 
     x ``[n, Dx]`` and y ``[n, Dy]`` (float32), ``loss_fn(y_batch, model(x_batch))`` the
@@ -22,6 +26,14 @@ def make_train_loop(model, optimizer, x, y, batch_size, seed, loss_fn, strategy=
     ``num_steps`` optimiser steps in-graph; ``bad_step`` is -1, or the index of the first
     step whose loss was not finite (that step applies no update, and the loop stops
     there). Variables must have been created under ``strategy``'s scope.
+
+    ``clip_norm`` (None: off): the step's gradient g, summed over replicas, is applied as
+    g * min(1, clip_norm / norm(g)), norm(g) the L2 norm over all trainable variables.
+    It is done here, after the replicas' gradients are summed, not with the optimizer's
+    ``global_clipnorm``, which Keras applies to each replica's part before the sum.
+    ``noise_x``, ``noise_y`` (0: off): standard deviations of N(0, noise^2) noise added to
+    every entry of the minibatch's x and y, fresh at each step, from the stateless RNG keyed
+    by (seed, step, replica) like the indices, so a run stays reproducible.
     """
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
@@ -39,6 +51,12 @@ def make_train_loop(model, optimizer, x, y, batch_size, seed, loss_fn, strategy=
         index = tf.random.stateless_uniform([per_replica], seed=key, maxval=size,
                                             dtype=tf.int64)
         xb, yb = tf.gather(x_all, index), tf.gather(y_all, index)
+        if noise_x > 0:
+            xb = xb + noise_x * tf.random.stateless_normal(
+                tf.shape(xb), seed=tf.random.experimental.stateless_fold_in(key, 1))
+        if noise_y > 0:
+            yb = yb + noise_y * tf.random.stateless_normal(
+                tf.shape(yb), seed=tf.random.experimental.stateless_fold_in(key, 2))
         with tf.GradientTape() as tape:
             total = tf.reduce_sum(loss_fn(yb, model(xb, training=True))) / global_batch
         grads = tape.gradient(total, model.trainable_variables)
@@ -49,10 +67,21 @@ def make_train_loop(model, optimizer, x, y, batch_size, seed, loss_fn, strategy=
         total = strategy.reduce(tf.distribute.ReduceOp.SUM, total, axis=None)
         finite = tf.math.is_finite(total)
 
-        def apply():
-            strategy.run(lambda g: optimizer.apply_gradients(
-                zip(g, model.trainable_variables)), args=(grads,))
-            return tf.constant(True)
+        if clip_norm is None:
+            def apply():
+                strategy.run(lambda g: optimizer.apply_gradients(
+                    zip(g, model.trainable_variables)), args=(grads,))
+                return tf.constant(True)
+        else:
+            # The norm of the gradient summed over replicas; every replica's part is scaled
+            # by the same factor, so their sum is the clipped gradient.
+            summed = [strategy.reduce(tf.distribute.ReduceOp.SUM, g, axis=None) for g in grads]
+            scale = clip_norm / tf.maximum(tf.linalg.global_norm(summed), clip_norm)
+
+            def apply():
+                strategy.run(lambda g, s: optimizer.apply_gradients(
+                    zip([gi * s for gi in g], model.trainable_variables)), args=(grads, scale))
+                return tf.constant(True)
 
         tf.cond(finite, apply, lambda: tf.constant(False))
         return total, finite
