@@ -56,6 +56,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from . import checks
 from .data import InverseProblem, get_dataset
@@ -204,15 +205,10 @@ def _log_normal(y, means, log_sigmas):
     return -log_sigmas[:, None, :] - LOG_SQRT_2PI - 0.5 * u * u
 
 
-def _logsumexp(a, axis):
-    peak = np.max(a, axis=axis, keepdims=True)
-    return np.squeeze(peak, axis) + np.log(np.sum(np.exp(a - peak), axis=axis))
-
-
 def mixture_log_density(log_weights, means, log_sigmas, y) -> np.ndarray:
     """log q(y) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): parameters ``[n, K]``,
     y ``[n, N]`` -> ``[n, N]``."""
-    return _logsumexp(log_weights[:, None, :] + _log_normal(y, means, log_sigmas), axis=-1)
+    return logsumexp(log_weights[:, None, :] + _log_normal(y, means, log_sigmas), axis=-1)
 
 
 def _initial(y, omega, num_components, rng, quantile: bool):

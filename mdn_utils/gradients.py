@@ -36,9 +36,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import logsumexp
 
 from . import checks
 from .mixture import mixture_arrays
+from .params import log_softmax
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -52,26 +54,19 @@ def _inputs(mixture_logits, means, log_sigmas, y):
 
 def _log_responsibilities(logits, mu, log_sigma, y):
     """log gamma ``[n, K]`` and log abs(u) ``[n, K]`` from checked arrays."""
-    log_weights = logits - _logsumexp(logits)
+    log_weights = log_softmax(logits)
     with np.errstate(divide="ignore"):
         log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
     with np.errstate(over="ignore"):
         u_squared = np.exp(2.0 * log_abs_u)                     # inf only beyond 1.8e308
     log_joint = log_weights - log_sigma - LOG_SQRT_2PI - 0.5 * u_squared
-    log_evidence = _logsumexp(log_joint)
+    log_evidence = logsumexp(log_joint, axis=-1, keepdims=True)
     if not np.all(np.isfinite(log_evidence)):
         rows = np.flatnonzero(~np.isfinite(log_evidence))
         raise ValueError(f"y is so far from every component (in standard deviations) that "
                          f"p(y | x) underflows to 0 in float64 at rows {rows[:5].tolist()}; "
                          "the responsibilities are undefined there")
     return log_joint - log_evidence, log_abs_u
-
-
-def _logsumexp(a):
-    peak = np.max(a, axis=-1, keepdims=True)
-    peak = np.where(np.isfinite(peak), peak, 0.0)
-    with np.errstate(divide="ignore"):
-        return peak + np.log(np.sum(np.exp(a - peak), axis=-1, keepdims=True))
 
 
 def log_responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
@@ -117,7 +112,7 @@ def nll_gradients(mixture_logits, means, log_sigmas, y) -> NllGradients:
     logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
     log_gamma, log_abs_u = _log_responsibilities(logits, mu, log_sigma, y)
     gamma = np.exp(log_gamma)
-    weights = np.exp(logits - _logsumexp(logits))
+    weights = np.exp(log_softmax(logits))
     with np.errstate(over="ignore"):
         gamma_u_over_sigma = np.exp(log_gamma + log_abs_u - log_sigma)
         gamma_u_squared = np.exp(log_gamma + 2.0 * log_abs_u)
