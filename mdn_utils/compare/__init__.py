@@ -10,8 +10,10 @@ Modules (each one job):
   quantiles), interval coverage, and ``score`` (all of them, with reasons for the gaps).
 * the methods: ``gaussian.HomoscedasticGaussian``, ``mdn.HeteroscedasticGaussian`` (K = 1),
   ``mdn.MixtureDensityNetwork``, ``kde.KernelConditionalDensity`` (statsmodels bandwidths),
-  ``binned.BinnedHead`` (a histogram over y), ``quantile.QuantileRegression``; ``networks``
-  holds the dense network and compiled training the last two share.
+  ``binned.BinnedHead`` (a histogram over y), ``flow.ConditionalSplineFlow`` (a
+  rational-quadratic spline flow whose knots the network emits, TFP bijectors),
+  ``quantile.QuantileRegression``; ``networks`` holds the dense network and compiled
+  training the last three share.
 * ``crossval``: k-fold cross-validation with pooled held-out NLL and CRPS (real data have
   no floor), and the choice of a setting (the MDN's K) by validation NLL.
 * ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
@@ -22,6 +24,7 @@ list it in ``METHODS``.
 """
 from .base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
 from .binned import BinnedHead
+from .flow import ConditionalSplineFlow
 from .gaussian import HomoscedasticGaussian
 from .kde import KernelConditionalDensity
 from .mdn import HeteroscedasticGaussian, MixtureDensityNetwork
@@ -33,9 +36,11 @@ METHODS = {
     "mdn": MixtureDensityNetwork,
     "kernel_cde": KernelConditionalDensity,
     "binned_head": BinnedHead,
+    "spline_flow": ConditionalSplineFlow,
     "quantile_regression": QuantileRegression,
 }
 
 __all__ = ["ConditionalModel", "GaussianMixtureModel", "MetricUnavailable", "NotFittedError",
            "HomoscedasticGaussian", "HeteroscedasticGaussian", "MixtureDensityNetwork",
-           "KernelConditionalDensity", "BinnedHead", "QuantileRegression", "METHODS"]
+           "KernelConditionalDensity", "BinnedHead", "ConditionalSplineFlow",
+           "QuantileRegression", "METHODS"]
