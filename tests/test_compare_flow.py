@@ -138,6 +138,21 @@ def test_spline_parameters_meet_tfp_conventions(flow):
         np.tile(ends, (5, 1)).T)
 
 
+def test_chunks_do_not_change_the_results(flow, data, monkeypatch):
+    """Only float32 rounding: the network's outputs for a row can differ in the last bits
+    with the size of the batch it is evaluated in."""
+    import mdn_utils.compare.flow
+    x, y = data
+    whole = (flow.log_prob(x, y), flow.cdf(x, y), flow.sample(x[:50], 30, seed=2),
+             flow.quantiles(x[:50], [0.2, 0.7]))
+    monkeypatch.setattr(mdn_utils.compare.flow, "CHUNK_ELEMENTS", 7 * (flow.num_bins + 1) * 30)
+    assert flow._rows_per_chunk() == 7 * 30 and flow._rows_per_chunk(30) == 7
+    chunked = (flow.log_prob(x, y), flow.cdf(x, y), flow.sample(x[:50], 30, seed=2),
+               flow.quantiles(x[:50], [0.2, 0.7]))
+    for a, b in zip(whole, chunked):
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
+
+
 def test_reproducible_with_a_seed(flow, data):
     x, y = data
     again = ConditionalSplineFlow(8, **SETTINGS).fit(x, y, seed=0)

@@ -49,7 +49,8 @@ from .networks import NetworkSettings, dense_network, train_network
 
 MIN_BIN_SIZE = 1e-3   # lower bound of every bin's width and height (units of z and u)
 MIN_SLOPE = 1e-3      # lower bound of the slope at the interior knots
-CHUNK_ELEMENTS = 1 << 20   # rows x draws x knots per chunk of the sampler
+CHUNK_ELEMENTS = 1 << 22   # rows x draws x knots per chunk (TFP's spline broadcasts its
+                           # knots to every input: about 200 MB of float64 at the peak)
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
@@ -140,21 +141,33 @@ class ConditionalSplineFlow(ConditionalModel):
     def _standardise(self, y):
         return (y - self.y_mean) / self.y_std
 
+    def _rows_per_chunk(self, draws_per_row: int = 1) -> int:
+        return max(1, CHUNK_ELEMENTS // (draws_per_row * (self.num_bins + 1)))
+
     def _log_prob(self, x, y):
-        spline = self._splines(x)
-        z = self._standardise(y)
-        u = spline.forward(z).numpy()
-        log_jacobian = spline.forward_log_det_jacobian(z, event_ndims=0).numpy()
-        return -0.5 * u * u - LOG_SQRT_2PI + log_jacobian - np.log(self.y_std)
+        out = np.empty(len(x))
+        rows = self._rows_per_chunk()
+        for start in range(0, len(x), rows):
+            part = slice(start, start + rows)
+            spline, z = self._splines(x[part]), self._standardise(y[part])
+            u = spline.forward(z).numpy()
+            log_jacobian = spline.forward_log_det_jacobian(z, event_ndims=0).numpy()
+            out[part] = -0.5 * u * u - LOG_SQRT_2PI + log_jacobian - np.log(self.y_std)
+        return out
 
     def _cdf(self, x, y):
-        u = self._splines(x).forward(self._standardise(y)).numpy()
-        return special.ndtr(u)
+        out = np.empty(len(x))
+        rows = self._rows_per_chunk()
+        for start in range(0, len(x), rows):
+            part = slice(start, start + rows)
+            out[part] = special.ndtr(
+                self._splines(x[part]).forward(self._standardise(y[part])).numpy())
+        return out
 
     def _inverse(self, x, u):
         """y = y_mean + y_std g^-1(u; x) for u ``[S, n]`` (draw s of row i in u[s, i])."""
         out = np.empty_like(u)
-        rows = max(1, CHUNK_ELEMENTS // (u.shape[0] * (self.num_bins + 1)))
+        rows = self._rows_per_chunk(u.shape[0])
         for start in range(0, len(x), rows):
             part = slice(start, start + rows)
             spline = self._splines(x[part])        # batch [rows], broadcast against [S, rows]
