@@ -26,13 +26,19 @@ install: $(STAMP)
 # The environment is made from environment.yml's pip section and nothing else, as Binder
 # makes it (tests/test_binder.py checks that the venv holds exactly what that section
 # requires, so every test and chapter run here is a run in Binder's environment).
+# Byte-compiling: pip compiles the installed modules one at a time (TensorFlow's many
+# thousands, over a minute here); compileall -j 0 does the same files on every core.
+# (Skipping it is no option: with PYTHONDONTWRITEBYTECODE set, as on these machines,
+# every kernel would recompile TensorFlow at import.) Like pip, a file that does not
+# compile is left as it is.
 $(STAMP): environment.yml pyproject.toml
 	@test -x $(BIN)/python || test -n "$(PYTHON)" || { echo "make: no python3.11, \
 	python3.12 or python3.13 runs here; install one or pass PYTHON=/path/to/python"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.0
 	sed -n '/^  - pip:/,$${/^      - /s/^      - //p}' environment.yml > $(VENV)/requirements.txt
-	$(BIN)/python -m pip install --quiet -r $(VENV)/requirements.txt
+	$(BIN)/python -m pip install --quiet --no-compile -r $(VENV)/requirements.txt
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib || echo "make: some modules were left uncompiled"
 	touch $@
 
 # --all re-reads every page, so a chapter that failed before fails again even when

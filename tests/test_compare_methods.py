@@ -43,9 +43,9 @@ def _check_shapes(model, x, y):
     assert model.fit_seconds > 0 and model.training_seconds > 0
 
 
-def test_registry_lists_the_six_methods():
+def test_registry_lists_the_seven_methods():
     assert set(METHODS) == {"homoscedastic_gaussian", "heteroscedastic_gaussian", "mdn",
-                            "kernel_cde", "binned_head", "quantile_regression"}
+                            "kernel_cde", "binned_head", "spline_flow", "quantile_regression"}
 
 
 # --------------------------------------------------------------------------- 1: homoscedastic

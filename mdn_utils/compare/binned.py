@@ -1,4 +1,4 @@
-"""Method 6 (of the issue's list, item 5): a binned (histogram, categorical) head over y.
+"""Method 5: a binned (histogram, categorical) head over y.
 
 The range of y is cut into B equal bins [e_b, e_{b+1}) of width Delta, spanning the
 training y widened by ``padding`` times its range on each side. The network (the MDN's

@@ -1,4 +1,4 @@
-"""Method 5: quantile regression, a network with one output per probability level::
+"""Method 7: quantile regression, a network with one output per probability level::
 
     q_j(x) = y_mean + y_std * (W_j h(x) + b_j),   j = 1..J,   h = the MDN's dense trunk,
 
