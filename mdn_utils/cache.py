@@ -9,6 +9,10 @@ A change to any of these gives a new key, so a stale model is never loaded. Besi
 model a JSON file keeps what the training run measured (history, times, device), so a
 chapter that loads a model can still report how it was trained.
 
+``trained_mean_regressor`` does the same for the squared-error baseline
+(``baseline.train_mean_regressor``), keyed by the source of checks, data, model, device
+and baseline, the data, its settings and the versions.
+
 The folder is ``$MDN_CACHE_DIR`` if set; else ``_build/model_cache`` in the source
 checkout the package was imported from (``make clean`` empties it); else
 ``~/.cache/mdn-book``.
@@ -24,11 +28,13 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from . import checks, data, device, loop, losses, model, params, train
+from . import baseline, checks, data, device, loop, losses, model, params, train
 
 KEYED_MODULES = (checks, data, params, losses, model, device, loop, train)
 UNKEYED_SETTINGS = ("validation_data", "progress")   # change no weight
 TRAIN_PARAMETERS = inspect.signature(train.train_mdn).parameters
+REGRESSOR_MODULES = (checks, data, model, device, baseline)
+REGRESSOR_PARAMETERS = inspect.signature(baseline.train_mean_regressor).parameters
 
 
 def cache_dir() -> Path:
@@ -117,3 +123,41 @@ def trained_mdn(x, y, *, refresh: bool = False, **settings) -> train.TrainingRes
     result = train.train_mdn(x, y, **settings)
     save(result, key)
     return result
+
+
+def regressor_key(x, y, **settings) -> str:
+    """Hex digest identifying the model ``baseline.train_mean_regressor(x, y, **settings)``
+    would train (its settings with defaults filled in; unknown names are refused)."""
+    unknown = sorted(set(settings) - {name for name, p in REGRESSOR_PARAMETERS.items()
+                                      if p.kind is inspect.Parameter.KEYWORD_ONLY})
+    if unknown:
+        raise TypeError(f"unknown train_mean_regressor settings: {', '.join(unknown)}")
+    filled = {name: p.default for name, p in REGRESSOR_PARAMETERS.items()
+              if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    filled.update(settings)
+    x, y = model.paired_data(x, y)
+    digest = hashlib.sha256()
+    for module in REGRESSOR_MODULES:
+        digest.update(inspect.getsource(module).encode())
+    digest.update(x.tobytes())
+    digest.update(y.tobytes())
+    digest.update(json.dumps(filled, sort_keys=True, default=repr).encode())
+    digest.update(device.choose_device(None).kind.encode())
+    digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
+    return digest.hexdigest()
+
+
+def trained_mean_regressor(x, y, *, refresh: bool = False, **settings) -> keras.Model:
+    """``baseline.train_mean_regressor(x, y, **settings)``, loaded from the cache when it
+    holds that model; ``refresh=True`` always trains (and replaces the cached copy)."""
+    if not isinstance(refresh, bool):
+        raise TypeError(f"refresh must be True or False, got {refresh!r}")
+    path = cache_dir() / f"regressor-{regressor_key(x, y, **settings)[:20]}.keras"
+    if path.is_file() and not refresh:
+        return keras.models.load_model(path, compile=False)
+    regressor = baseline.train_mean_regressor(x, y, **settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.stem + ".partial.keras")   # a reader never sees half a file
+    regressor.save(partial)
+    os.replace(partial, path)
+    return regressor

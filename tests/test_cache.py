@@ -53,3 +53,36 @@ def test_bad_settings_are_rejected_before_training():
         cache.trained_mdn(X, Y, refresh="yes")
     with pytest.raises(ValueError, match="x"):
         cache.cache_key(X[:10], Y)
+
+
+# ------------------------------------------------------------ the squared-error baseline
+def test_regressor_key_fills_defaults_and_changes_with_what_changes_weights():
+    base = cache.regressor_key(X, Y)
+    assert cache.regressor_key(X, Y, epochs=10, seed=0) == base     # the defaults
+    assert cache.regressor_key(X, Y, epochs=2) != base
+    assert cache.regressor_key(X, Y, seed=1) != base
+    assert cache.regressor_key(X, Y + 1) != base
+
+
+def test_second_regressor_call_loads_the_same_model(monkeypatch):
+    from mdn_utils import baseline
+    first = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of loading the cached model")
+
+    monkeypatch.setattr(baseline, "train_mean_regressor", no_training)
+    second = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(first.predict(X[:50], verbose=0),
+                                  second.predict(X[:50], verbose=0))
+    with pytest.raises(AssertionError, match="trained again"):
+        cache.trained_mean_regressor(X, Y, refresh=True, hidden_units=8, epochs=1)
+
+
+def test_bad_regressor_settings_are_rejected_before_training():
+    with pytest.raises(TypeError, match="unknown train_mean_regressor settings: epoch"):
+        cache.trained_mean_regressor(X, Y, epoch=3)
+    with pytest.raises(TypeError, match="refresh"):
+        cache.trained_mean_regressor(X, Y, refresh=1)
