@@ -7,8 +7,9 @@ evaluated as a mixture of n Gaussians in y)::
     w_i(x) = prod_d phi((x_d - X_id)/h_d) / sum_j prod_d phi((x_d - X_jd)/h_d).
 
 Only the choice of the bandwidths differs. statsmodels' ``cv_ml`` (leave-one-out
-likelihood) costs O(n^2) per evaluation and is evaluated many times; on a shared 2-core
-machine it takes longer than a chapter may run at n = 2,000. Here the bandwidths are
+likelihood) costs O(n^2) per evaluation and is evaluated many times: at n = 2,000 it took
+29-41 s here (inverse sinusoid, 2 shared and busy cores, ``bandwidth_subsample`` 50 to
+300), too long for the comparison chapter. Here the bandwidths are
 
     h_y = a * r_y,   h_d = b * r_d,
 
@@ -16,9 +17,9 @@ with (r_y, r_1, ..., r_Dx) statsmodels' ``normal_reference`` rule for the traini
 (1.06 sigma n^(-1/(4 + q)), q the number of variables) and the factors (a, b) the pair in
 ``factors`` x ``factors`` with the lowest mean NLL on a seeded hold-out share
 ``validation_fraction`` of the training data (the rest is the kernel sample while the
-factors are chosen). One b scales every x column. Each candidate costs one pass over
-[n_validation, n_train] kernels; the x and y kernels are computed once per factor and
-combined, so the whole grid costs about as much as 2 len(factors) density evaluations.
+factors are chosen). One b scales every x column. The squared standardised distances
+``[n_validation, n_kept]`` in x and in y are computed once; each of the len(factors)^2
+candidates then costs one logsumexp over that matrix.
 After ``fit``: ``bandwidths`` (h_y, h_1, ..., h_Dx), ``reference`` (r_y, r_1, ...),
 ``factor_y``, ``factor_x`` and ``validation_nll`` (``[len(factors), len(factors)]``, rows
 a, columns b).
