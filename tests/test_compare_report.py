@@ -139,13 +139,17 @@ def test_the_cache_is_keyed_by_settings_data_seed_and_scoring(results_in, pairs)
     assert LineGaussian.fits == count + len(variants)
 
 
-def test_the_key_changes_with_the_source_of_the_methods(monkeypatch, pairs):
+def test_the_key_changes_with_the_source_and_the_package_versions(monkeypatch, pairs):
     spec = report.MethodSpec("line", LineGaussian, {})
     x, y, x_test, y_test = _split(pairs)
     key = report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
     assert key == report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
     monkeypatch.setattr(report, "_source_digest", lambda: "edited")
-    assert key != report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
+    edited = report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
+    assert edited != key
+    monkeypatch.setattr(report, "_version", lambda package: "0.0" if package == "statsmodels"
+                        else "1.0")
+    assert report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {}) != edited
 
 
 def test_scores_agree_with_the_metrics_module(results_in):

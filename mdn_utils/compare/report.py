@@ -26,7 +26,7 @@ The cache: one ``.npz`` per evaluation in ``result_dir()`` (``compare/`` inside 
 cache folder, ``cache.cache_dir()``), keyed by sha256 of the method's class (name and
 source), its settings, the seed and scoring settings, the bytes of the training and test
 data, the source files the methods run (``KEYED_FILES`` and every module of
-``mdn_utils.compare``), the TensorFlow and Keras versions and ``MDN_DEVICE``. The times
+``mdn_utils.compare``), the versions of ``KEYED_PACKAGES`` and ``MDN_DEVICE``. The times
 stored are those of the run that made the entry. Reading it imports no TensorFlow.
 """
 from __future__ import annotations
@@ -54,6 +54,9 @@ PACKAGE = Path(__file__).resolve().parent.parent          # mdn_utils/
 # Modules outside compare/ whose code the methods run (cache.KEYED_MODULES and the rest).
 KEYED_FILES = ("checks", "data", "params", "losses", "model", "device", "loop", "train",
                "baseline", "calibration", "evaluation", "mixture")
+# Installed packages whose versions can change a result.
+KEYED_PACKAGES = ("tensorflow", "keras", "tensorflow-probability", "statsmodels", "numpy",
+                  "scipy")
 SPEED_ROWS, SPEED_DRAWS = 200, 200   # sampling speed: draws of SPEED_DRAWS for SPEED_ROWS x
 
 
@@ -242,8 +245,8 @@ def evaluation_key(spec: MethodSpec, x, y, x_test, y_test, dataset_name: str | N
         digest.update(str(array.shape).encode())
         digest.update(array.tobytes())
     digest.update(_source_digest().encode())
-    digest.update(f"tf {_version('tensorflow')} keras {_version('keras')} "
-                  f"device {os.environ.get('MDN_DEVICE', '')}".encode())
+    versions = " ".join(f"{p} {_version(p)}" for p in KEYED_PACKAGES)
+    digest.update(f"{versions} device {os.environ.get('MDN_DEVICE', '')}".encode())
     return digest.hexdigest()
 
 
