@@ -32,8 +32,9 @@ from . import baseline, checks, data, device, loop, losses, model, params, train
 
 KEYED_MODULES = (checks, data, params, losses, model, device, loop, train)
 UNKEYED_SETTINGS = ("validation_data", "progress")   # change no weight
-TRAIN_PARAMETERS = inspect.signature(train.train_mdn).parameters
 REGRESSOR_MODULES = (checks, data, model, device, baseline)
+# Read once at import, so that a test replacing the functions does not change the keys.
+TRAIN_PARAMETERS = inspect.signature(train.train_mdn).parameters
 REGRESSOR_PARAMETERS = inspect.signature(baseline.train_mean_regressor).parameters
 
 
@@ -47,32 +48,37 @@ def cache_dir() -> Path:
     return Path.home() / ".cache" / "mdn-book"
 
 
-def _settings(settings: dict) -> dict:
-    """All of ``train_mdn``'s keyword settings, defaults filled in; rejects unknown names."""
-    parameters = TRAIN_PARAMETERS
-    unknown = sorted(set(settings) - set(parameters) | set(settings) & {"x", "y"})
+def _settings(function_name: str, parameters, settings: dict) -> dict:
+    """All keyword-only ``parameters`` of a function, defaults filled in from ``settings``;
+    unknown names are refused."""
+    keyword_only = {name: p.default for name, p in parameters.items()
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    unknown = sorted(set(settings) - set(keyword_only))
     if unknown:
-        raise TypeError(f"unknown train_mdn settings: {', '.join(unknown)}")
-    filled = {name: p.default for name, p in parameters.items()
-              if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    filled.update(settings)
-    return filled
+        raise TypeError(f"unknown {function_name} settings: {', '.join(unknown)}")
+    return {**keyword_only, **settings}
+
+
+def _digest(modules, x, y, keyed: dict, device_kind: str) -> str:
+    """sha256 of the modules' source, the data's bytes, the settings, the device kind and
+    the TensorFlow and Keras versions."""
+    digest = hashlib.sha256()
+    for module in modules:
+        digest.update(inspect.getsource(module).encode())
+    digest.update(x.tobytes())
+    digest.update(y.tobytes())
+    digest.update(json.dumps(keyed, sort_keys=True, default=repr).encode())
+    digest.update(device_kind.encode())
+    digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
+    return digest.hexdigest()
 
 
 def cache_key(x, y, **settings) -> str:
     """Hex digest identifying the model ``train_mdn(x, y, **settings)`` would train."""
     x, y = model.paired_data(x, y)
-    filled = _settings(settings)
-    digest = hashlib.sha256()
-    for module in KEYED_MODULES:
-        digest.update(inspect.getsource(module).encode())
-    digest.update(x.tobytes())
-    digest.update(y.tobytes())
+    filled = _settings("train_mdn", TRAIN_PARAMETERS, settings)
     keyed = {k: v for k, v in filled.items() if k not in UNKEYED_SETTINGS}
-    digest.update(json.dumps(keyed, sort_keys=True, default=repr).encode())
-    digest.update(device.choose_device(filled["device"]).kind.encode())
-    digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
-    return digest.hexdigest()
+    return _digest(KEYED_MODULES, x, y, keyed, device.choose_device(filled["device"]).kind)
 
 
 def _paths(key: str) -> tuple[Path, Path]:
@@ -128,23 +134,9 @@ def trained_mdn(x, y, *, refresh: bool = False, **settings) -> train.TrainingRes
 def regressor_key(x, y, **settings) -> str:
     """Hex digest identifying the model ``baseline.train_mean_regressor(x, y, **settings)``
     would train (its settings with defaults filled in; unknown names are refused)."""
-    unknown = sorted(set(settings) - {name for name, p in REGRESSOR_PARAMETERS.items()
-                                      if p.kind is inspect.Parameter.KEYWORD_ONLY})
-    if unknown:
-        raise TypeError(f"unknown train_mean_regressor settings: {', '.join(unknown)}")
-    filled = {name: p.default for name, p in REGRESSOR_PARAMETERS.items()
-              if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    filled.update(settings)
+    filled = _settings("train_mean_regressor", REGRESSOR_PARAMETERS, settings)
     x, y = model.paired_data(x, y)
-    digest = hashlib.sha256()
-    for module in REGRESSOR_MODULES:
-        digest.update(inspect.getsource(module).encode())
-    digest.update(x.tobytes())
-    digest.update(y.tobytes())
-    digest.update(json.dumps(filled, sort_keys=True, default=repr).encode())
-    digest.update(device.choose_device(None).kind.encode())
-    digest.update(f"tf {tf.__version__} keras {keras.__version__}".encode())
-    return digest.hexdigest()
+    return _digest(REGRESSOR_MODULES, x, y, filled, device.choose_device(None).kind)
 
 
 def trained_mean_regressor(x, y, *, refresh: bool = False, **settings) -> keras.Model:
