@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils.compare import (METHODS, BinnedHead, HeteroscedasticGaussian,
+from mdn_utils.compare import (METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian,
                                HomoscedasticGaussian, KernelConditionalDensity,
                                MetricUnavailable, MixtureDensityNetwork, QuantileRegression,
                                metrics)
@@ -243,7 +243,8 @@ def test_bad_settings_are_refused_by_name(build, match, error):
 
 
 @pytest.mark.parametrize("method", [HomoscedasticGaussian, HeteroscedasticGaussian,
-                                    KernelConditionalDensity, BinnedHead, QuantileRegression])
+                                    KernelConditionalDensity, BinnedHead, ConditionalSplineFlow,
+                                    QuantileRegression])
 def test_bad_data_is_refused_before_training(method, monkeypatch):
     import mdn_utils.baseline
     import mdn_utils.loop
