@@ -502,6 +502,7 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     import hashlib
     import inspect
     import json
+    import os
     import sys
 
     from . import cache, data
@@ -526,5 +527,7 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
         table[k] = {"average_kl": floor.average_kl,
                     "average_kl_finer_y": float(floor.x_weights @ kl)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(table))
+    partial = cache.partial_path(path)         # a reader never sees half a file
+    partial.write_text(json.dumps(table))
+    os.replace(partial, path)
     return table

@@ -86,6 +86,11 @@ def _paths(key: str) -> tuple[Path, Path]:
     return stem.with_suffix(".keras"), stem.with_suffix(".json")
 
 
+def partial_path(path: Path) -> Path:
+    """A temporary name beside ``path``, private to this process, with its suffix."""
+    return path.with_name(f"{path.stem}.partial-{os.getpid()}{path.suffix}")
+
+
 def save(result: train.TrainingResult, key: str) -> Path:
     """Store a training result's model and measurements under ``key``; return the path."""
     model_path, meta_path = _paths(key)
@@ -93,11 +98,12 @@ def save(result: train.TrainingResult, key: str) -> Path:
     meta = {"history": result.history, "seconds": result.seconds,
             "compile_seconds": result.compile_seconds, "step_seconds": result.step_seconds,
             "device": {"kind": result.device.kind, "devices": list(result.device.devices)}}
-    # Write under temporary names, then rename: a reader never sees half a file.
-    partial = model_path.with_name(model_path.stem + ".partial.keras")
+    # Write under temporary names, then rename: a reader never sees half a file, and two
+    # processes saving the same model at once (chapters executed in parallel) never share one.
+    partial, meta_partial = partial_path(model_path), partial_path(meta_path)
     result.model.save(partial)
-    meta_path.with_suffix(".partial").write_text(json.dumps(meta))
-    os.replace(meta_path.with_suffix(".partial"), meta_path)
+    meta_partial.write_text(json.dumps(meta))
+    os.replace(meta_partial, meta_path)
     os.replace(partial, model_path)
     return model_path
 
@@ -149,7 +155,7 @@ def trained_mean_regressor(x, y, *, refresh: bool = False, **settings) -> keras.
         return keras.models.load_model(path, compile=False)
     regressor = baseline.train_mean_regressor(x, y, **settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.stem + ".partial.keras")   # a reader never sees half a file
+    partial = partial_path(path)   # a reader never sees half a file
     regressor.save(partial)
     os.replace(partial, path)
     return regressor

@@ -1,3 +1,4 @@
+import os
 import numpy as np
 import pytest
 
@@ -86,3 +87,12 @@ def test_bad_regressor_settings_are_rejected_before_training():
         cache.trained_mean_regressor(X, Y, epoch=3)
     with pytest.raises(TypeError, match="refresh"):
         cache.trained_mean_regressor(X, Y, refresh=1)
+
+
+def test_partial_names_are_private_to_the_process(tmp_path):
+    # Chapters executed in parallel may save the same model at once: their temporary files
+    # must not collide, and must keep the suffix Keras and NumPy choose the format by.
+    target = tmp_path / "mdn-abc.keras"
+    partial = cache.partial_path(target)
+    assert partial.parent == target.parent and partial.suffix == ".keras"
+    assert partial != target and f"-{os.getpid()}." in partial.name

@@ -261,9 +261,9 @@ def _save(evaluation: Evaluation, key: str) -> Path:
              "draws_per_second", "unavailable", "crossings")}
     arrays = {name: getattr(evaluation, name) for name in _ARRAYS
               if getattr(evaluation, name) is not None}
-    partial = path.with_name(path.stem + ".partial.npz")
+    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.npz")   # private to
     np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(partial, path)   # a reader never sees half a file
+    os.replace(partial, path)   # this process; a reader never sees half a file
     return path
 
 
