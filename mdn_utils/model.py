@@ -15,11 +15,14 @@ The statistics of x and y are fixed ``keras.layers.Normalization`` layers (the o
 with ``invert=True``), set from the training data, so the network works on unit-scale
 numbers while its outputs are in the units of y, and the saved ``.keras`` file carries
 them. The output layer's name records K, D and the covariance form (``head_layout``).
-Only built-in Keras layers: the model loads back without ``custom_objects``. One Dense
-head runs faster than three heads joined by a Concatenate (``make bench``).
+Only built-in Keras layers, unless ``min_sigma`` is set: then one ``SigmaFloor`` layer
+follows, registered with Keras when this module is imported, so the model loads back
+without ``custom_objects`` wherever ``mdn_utils`` is importable. One Dense head runs
+faster than three heads joined by a Concatenate (``make bench``).
 """
 from __future__ import annotations
 
+import math
 import re
 
 import keras
@@ -97,10 +100,30 @@ def _trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed):
     return x, h
 
 
+@keras.saving.register_keras_serializable(package="mdn_utils")
+class SigmaFloor(keras.layers.Layer):
+    """A lower bound on the widths: s -> log(min_sigma + exp(s)) = logaddexp(s, log
+    min_sigma) on the flat entries marked in ``floored`` (the log-widths), the others
+    unchanged. Each width becomes min_sigma + exp(s) > min_sigma, smoothly: the map is
+    increasing, and near the identity once exp(s) is large against min_sigma."""
+
+    def __init__(self, min_sigma: float, floored, **kwargs):
+        super().__init__(**kwargs)
+        self.min_sigma = float(min_sigma)
+        self.floored = [bool(f) for f in floored]
+
+    def call(self, flat):
+        floored = keras.ops.logaddexp(flat, math.log(self.min_sigma))
+        return keras.ops.where(np.array(self.floored), floored, flat)
+
+    def get_config(self):
+        return {**super().get_config(), "min_sigma": self.min_sigma, "floored": self.floored}
+
+
 def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
               activation: str = "gelu", *, covariance: str = "diag", adapt_to=None,
               x_dim: int | None = None, y_dim: int | None = None,
-              seed: int = 0) -> keras.Model:
+              seed: int = 0, min_sigma: float | None = None) -> keras.Model:
     """A Keras MDN mapping x ``[batch, Dx]`` to the flat parameters ``[batch, P]``.
 
     ``adapt_to=(x, y)``: training data whose column means and variances set the
@@ -109,9 +132,14 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     initialised from ``seed`` (Glorot uniform, one stream per layer). The head's biases
     are zero except the means', which start uniform on [-1.7, 1.7], about
     [-sqrt 3, sqrt 3]: the support of a uniform target standardised to unit variance, so
-    the K means start spread over the data.
+    the K means start spread over the data. ``min_sigma`` (in the units of y), when set,
+    adds a ``SigmaFloor``: every width sigma_kd (diag) or diagonal L_dd (full) becomes
+    min_sigma + exp(s) for the log-width s the head computes, so no component can narrow
+    below it and the likelihood stays bounded.
     """
     num_components = checks.positive_int("num_components", num_components)
+    if min_sigma is not None:
+        min_sigma = checks.positive_float("min_sigma", min_sigma)
     hidden_units, hidden_layers, activation, seed = _check_trunk(
         hidden_units, hidden_layers, activation, seed)
     checks.one_of("covariance", covariance, COVARIANCES)
@@ -123,7 +151,14 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     shift, multiplier = _output_scaling(layout, y_mean, 0.5 * np.log(y_variance))
     # Normalization with invert=True computes raw * sqrt(variance) + mean.
     flat = keras.layers.Normalization(mean=shift, variance=multiplier ** 2, invert=True,
-                                      name=_layout_name(layout))(raw)
+                                      name=_layout_name(layout) if min_sigma is None
+                                      else "output_scaling")(raw)
+    if min_sigma is not None:
+        # flat = [logits (K) | locs (K x D) | scale (K x S)], as in _output_scaling.
+        rows, columns = _triangle_positions(layout.dim, layout.covariance)
+        floored = np.concatenate([np.zeros(layout.num_components * (1 + layout.dim), bool),
+                                  np.tile(rows == columns, layout.num_components)])
+        flat = SigmaFloor(min_sigma, floored, name=_layout_name(layout))(flat)
     net = keras.Model(x, flat, name="mdn")
     bias = np.zeros(layout.size)
     k, d = num_components, y_dim

@@ -59,7 +59,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
               device: str | None = None, loss: str = "log_space",
               covariance: str = "diag", jit_compile: bool | None = None,
               clip_norm: float | None = None, weight_decay: float = 0.0,
-              noise_x: float = 0.0, noise_y: float = 0.0) -> TrainingResult:
+              noise_x: float = 0.0, noise_y: float = 0.0,
+              min_sigma: float | None = None) -> TrainingResult:
     """Build an MDN for (x, y) and train it; returns model, device and history.
 
     Adam with learning rate ``learning_rate`` decayed along a cosine to 1% of it over
@@ -92,6 +93,9 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
       ``BaseNNEstimator._build_input_layers``) adds the noise to the standardised data, so
       their widths are in standard deviations (pass noise_x = h * std(x) for their h); their
       experiments try fixed widths 0.1-0.3 and rules h = c * n ** (-1 / (4 + d)), c = 0.5, 1.
+    - ``min_sigma``: a lower bound on every component's width, in the units of y
+      (``model.SigmaFloor``: sigma = min_sigma + exp(s)), so the likelihood cannot grow
+      without bound on a component that narrows onto one training point.
     """
     x, y = paired_data(x, y)
     steps = checks.positive_int("steps", steps)
@@ -109,6 +113,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     weight_decay = _non_negative_float("weight_decay", weight_decay)
     noise_x = _non_negative_float("noise_x", noise_x)
     noise_y = _non_negative_float("noise_y", noise_y)
+    if min_sigma is not None:
+        min_sigma = checks.positive_float("min_sigma", min_sigma)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     if validation_data is not None:
@@ -129,7 +135,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     set_seed(seed)
     with strategy.scope():
         model = build_mdn(num_components, hidden_units, hidden_layers, activation,
-                          covariance=covariance, adapt_to=(x, y), seed=seed)
+                          covariance=covariance, adapt_to=(x, y), seed=seed,
+                          min_sigma=min_sigma)
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
         if weight_decay > 0:
             optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay)

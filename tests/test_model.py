@@ -5,7 +5,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import baseline, model as mdn_model
-from mdn_utils.params import HeadLayout, scale_tril_from_raw
+from mdn_utils.params import HeadLayout, scale_tril_from_raw, triangle_index
 
 RNG = np.random.default_rng(0)
 
@@ -61,6 +61,38 @@ def test_save_and_load_without_custom_objects(tmp_path, covariance):
     loaded = keras.saving.load_model(tmp_path / "mdn.keras")
     np.testing.assert_array_equal(mdn_model.predict_flat(net, x), mdn_model.predict_flat(loaded, x))
     assert mdn_model.head_layout(loaded) == mdn_model.head_layout(net)
+
+
+@pytest.mark.parametrize("covariance", ["diag", "full"])
+def test_sigma_floor_adds_min_sigma_to_the_widths_only(tmp_path, covariance):
+    # The floored model is the unfloored one with each width sigma -> min_sigma + sigma
+    # (diag: sigma_kd; full: L_dd), everything else unchanged, and it saves and loads.
+    x, y = RNG.normal(3, 2, (200, 2)), RNG.normal(-2, 5, (200, 2))
+    plain = mdn_model.build_mdn(num_components=3, covariance=covariance, adapt_to=(x, y), seed=4)
+    floored = mdn_model.build_mdn(num_components=3, covariance=covariance, adapt_to=(x, y),
+                                  seed=4, min_sigma=0.25)
+    layout = mdn_model.head_layout(floored)
+    assert layout == mdn_model.head_layout(plain)
+    a, b = (mdn_model.predict_flat(m, x).astype(np.float64) for m in (plain, floored))
+    k, d = layout.num_components, layout.dim
+    scale_a, scale_b = (flat[:, k * (1 + d):].reshape(len(x), k, -1) for flat in (a, b))
+    diagonal = [triangle_index(2)[i, i] for i in range(2)] if covariance == "full" else [0, 1]
+    np.testing.assert_allclose(b[:, :k * (1 + d)], a[:, :k * (1 + d)])
+    np.testing.assert_allclose(np.exp(scale_b[..., diagonal]), 0.25 + np.exp(scale_a[..., diagonal]),
+                               rtol=1e-5)
+    if covariance == "full":
+        off = triangle_index(2)[1, 0]
+        np.testing.assert_allclose(scale_b[..., off], scale_a[..., off])
+    floored.save(tmp_path / "floored.keras")
+    loaded = keras.saving.load_model(tmp_path / "floored.keras")
+    np.testing.assert_array_equal(mdn_model.predict_flat(loaded, x), mdn_model.predict_flat(floored, x))
+
+
+@pytest.mark.parametrize("value, error", [(0.0, ValueError), (-1.0, ValueError),
+                                          (float("inf"), ValueError), ("0.1", TypeError)])
+def test_bad_min_sigma_names_the_argument(value, error):
+    with pytest.raises(error, match="min_sigma"):
+        mdn_model.build_mdn(num_components=2, min_sigma=value)
 
 
 def test_normalization_layers_put_outputs_in_units_of_y():

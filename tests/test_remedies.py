@@ -1,4 +1,5 @@
-"""The remedies of ``train.train_mdn``: gradient clipping, weight decay, noise regularisation.
+"""The remedies of ``train.train_mdn``: gradient clipping, weight decay, noise regularisation,
+a floor on the widths.
 
 Tiny data (a straight line with noise 0.1), tiny nets, few steps: each test checks what
 the option does to the weights, not how well it trains. Most runs skip XLA (its compilation
@@ -17,7 +18,7 @@ SMALL = dict(num_components=2, hidden_units=8, hidden_layers=1, batch_size=64,
              learning_rate=1e-2, progress=False, jit_compile=False)
 STEPS = dict(steps=200, eval_every=100)
 ONE_STEP = dict(steps=1, eval_every=1)
-OFF = dict(clip_norm=None, weight_decay=0.0, noise_x=0.0, noise_y=0.0)
+OFF = dict(clip_norm=None, weight_decay=0.0, noise_x=0.0, noise_y=0.0, min_sigma=None)
 
 
 def _weights(result):
@@ -148,6 +149,8 @@ def test_all_remedies_compile_with_xla_and_noise_on_y_widens_the_mixture(plain):
     ("noise_x", -0.1, ValueError), ("noise_x", float("inf"), ValueError),
     ("noise_x", [0.1], TypeError),
     ("noise_y", -0.1, ValueError), ("noise_y", "0.1", TypeError),
+    ("min_sigma", 0.0, ValueError), ("min_sigma", float("nan"), ValueError),
+    ("min_sigma", "0.1", TypeError),
 ])
 def test_bad_remedy_settings_name_the_argument(monkeypatch, setting, value, error):
     # Rejected before TensorFlow does anything: building a model would fail the test.
@@ -161,5 +164,19 @@ def test_cache_key_changes_with_each_remedy():
     assert cache.cache_key(X, Y, **SMALL, **OFF) == base
     keys = {cache.cache_key(X, Y, **SMALL, **{name: value})
             for name, value in (("clip_norm", 1.0), ("weight_decay", 1e-4),
-                                ("noise_x", 0.1), ("noise_y", 0.1))}
-    assert len(keys) == 4 and base not in keys
+                                ("noise_x", 0.1), ("noise_y", 0.1), ("min_sigma", 0.01))}
+    assert len(keys) == 5 and base not in keys
+
+
+def test_min_sigma_bounds_every_width_and_trains(plain):
+    # Without the floor the plain run's narrowest width at the data is below 0.1 (the
+    # noise); a floor of 0.3 keeps every width above 0.3, means and logits still train.
+    floor = 0.3
+    floored = train.train_mdn(X, Y, **SMALL, **STEPS, min_sigma=floor)
+    far = np.linspace(-50.0, 50.0, 101)            # far outside the data as well
+    _, _, log_sigmas = mdn_model.predict_params(floored.model, np.concatenate([X, far]))
+    assert np.exp(log_sigmas).min() >= floor * (1 - 1e-6)      # up to float32 rounding
+    _, _, plain_log_sigmas = mdn_model.predict_params(plain.model, X)
+    assert np.exp(plain_log_sigmas).min() < floor
+    losses = floored.history["train_nll"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
