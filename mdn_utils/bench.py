@@ -7,13 +7,16 @@
    CPU and on every GPU kind visible;
 2. this package's training loop against Keras ``model.fit`` on the same model, loss,
    data, batch size and optimiser, with the validation NLL each reaches after the same
-   number of steps;
+   number of steps; and ``fit`` again with each of the two settings that change what it
+   compiles (``FIT_VARIANTS``: ``steps_per_execution`` steps per call, ``jit_compile``);
 3. temperature-sampling throughput (samples per second) at several tau;
-4. ``train_mdn``'s steps per second for a 2-D y: K = 8, diagonal and full covariance;
-5. what the robot-arm issue's budget buys: the gap to the exact floor of full-covariance
+4. ``sampler_vs_tfp``: this package's sampler against TFP's ``MixtureSameFamily.sample``
+   (eager, ``tf.function``, XLA) on the same mixture parameters, in one run;
+5. ``train_mdn``'s steps per second for a 2-D y: K = 8, diagonal and full covariance;
+6. what the robot-arm issue's budget buys: the gap to the exact floor of full-covariance
    MDNs trained for about ``ARM_BUDGET_SECONDS`` of CPU each, on the angles and in logit
    coordinates (chapter 9 reads it);
-6. the wall time of executing each chapter (last: chapters 7 and 9 read sections 1-5).
+7. the wall time of executing each chapter (last: chapters 7 and 9 read sections 1-6).
 
 ``section_machines[SECTION]`` records the machine, date and load (at the start and end) of
 each section's run; ``--only SECTION`` runs one section and keeps the file's others.
@@ -48,8 +51,14 @@ REPEATS = 5
 BATCH = 512
 ARM_BUDGET_SECONDS = 90   # the robot-arm issue's target: gap <= 0.02 nats within 90 s
 BUDGET_SHARE = 0.9        # of the budget for optimiser steps; tracing and evaluation take the rest
-SECTIONS = ("loss_forms", "loop_vs_fit", "sampling", "two_dimensional", "robot_arm_budget",
-            "chapters")
+# fit's settings measured beside the default (steps_per_execution, jit_compile): Keras 3
+# resolves jit_compile="auto" to False on a machine without accelerators, and runs one
+# Python call (with the batch callbacks around it) per steps_per_execution steps.
+FIT_STEPS_PER_EXECUTION = 64
+FIT_VARIANTS = ((1, "auto"), (FIT_STEPS_PER_EXECUTION, "auto"), (1, True),
+                (FIT_STEPS_PER_EXECUTION, True))
+SECTIONS = ("loss_forms", "loop_vs_fit", "sampling", "sampler_vs_tfp", "two_dimensional",
+            "robot_arm_budget", "chapters")
 
 
 def _median_time(function, repeats=REPEATS):
@@ -137,10 +146,11 @@ def _eager_step(net, optimizer, loss_fn, x, y):
     return step
 
 
-def bench_against_fit(x, y, x_val, y_val, epochs=3):
-    """Keras fit against make_train_loop (XLA): same model, loss, data, batch, optimiser."""
-    steps = epochs * (len(x) // BATCH)
-    net_fit = _model(x, y)
+def _fit_rate(x, y, x_val, y_val, epochs, steps_per_execution=1, jit_compile="auto"):
+    """Keras ``fit`` on a fresh model: (steps/s over the epochs after the first, validation
+    NLL, the jit_compile Keras resolved). Steps per second are those of epochs 2.. (the
+    first includes tracing and compilation)."""
+    net = _model(x, y)
 
     class EpochTimer(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -150,13 +160,33 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3):
             seconds.append(time.perf_counter() - self.start)
 
     seconds = []
-    net_fit.compile(optimizer=keras.optimizers.Adam(1e-3),
-                    loss=MixtureNLL(head_layout(net_fit)))
-    net_fit.fit(x[:, None], y[:, None], batch_size=BATCH, epochs=epochs, verbose=0,
-                shuffle=True, callbacks=[EpochTimer()])
-    # The first epoch includes tracing: time the others (the warm-up is excluded).
-    fit_seconds = sum(seconds[1:]) / (epochs - 1) * epochs
-    fit_nll = evaluate_nll(net_fit, x_val, y_val)
+    net.compile(optimizer=keras.optimizers.Adam(1e-3), loss=MixtureNLL(head_layout(net)),
+                steps_per_execution=steps_per_execution, jit_compile=jit_compile)
+    net.fit(x[:, None], y[:, None], batch_size=BATCH, epochs=epochs, verbose=0,
+            shuffle=True, callbacks=[EpochTimer()])
+    steps_per_epoch = -(-len(x) // BATCH)
+    rate = steps_per_epoch * (epochs - 1) / sum(seconds[1:])
+    return rate, evaluate_nll(net, x_val, y_val), bool(net.jit_compile)
+
+
+def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
+    """Keras fit against make_train_loop (XLA): same model, loss, data, batch, optimiser.
+
+    ``fit_variants`` repeats ``fit`` with each (steps_per_execution, jit_compile) of
+    ``variants`` (the first is the default): what ``fit`` gains from fewer Python calls and
+    from XLA, measured in the same run as the loop.
+    """
+    steps = epochs * (len(x) // BATCH)
+    fit_variants = []
+    for steps_per_execution, jit_compile in variants:
+        rate, nll, resolved = _fit_rate(x, y, x_val, y_val, epochs, steps_per_execution,
+                                        jit_compile)
+        fit_variants.append({"steps_per_execution": steps_per_execution,
+                             "jit_compile": jit_compile, "jit_compile_resolved": resolved,
+                             "steps_per_second": rate, "validation_nll": nll})
+        print(f"  fit (steps_per_execution={steps_per_execution}, jit_compile={jit_compile} "
+              f"-> {resolved}): {rate:.0f} steps/s (NLL {nll:.4f})", flush=True)
+    fit_rate, fit_nll = fit_variants[0]["steps_per_second"], fit_variants[0]["validation_nll"]
 
     net_loop = _model(x, y)
     run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3), x[:, None], y[:, None],
@@ -166,14 +196,15 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3):
     float(run(tf.constant(0, tf.int64), tf.constant(steps, tf.int64))[0])
     loop_seconds = time.perf_counter() - start
     loop_nll = evaluate_nll(net_loop, x_val, y_val)
+    loop_rate = steps / loop_seconds
     result = {"steps": steps, "batch_size": BATCH,
-              "fit_steps_per_second": steps / fit_seconds,
-              "loop_steps_per_second": steps / loop_seconds,
-              "speedup": fit_seconds / loop_seconds,
-              "fit_validation_nll": fit_nll, "loop_validation_nll": loop_nll}
-    print(f"  fit {result['fit_steps_per_second']:.0f} steps/s (NLL {fit_nll:.4f}); "
-          f"loop {result['loop_steps_per_second']:.0f} steps/s (NLL {loop_nll:.4f}); "
-          f"speed-up {result['speedup']:.1f}x", flush=True)
+              "fit_steps_per_second": fit_rate,
+              "loop_steps_per_second": loop_rate,
+              "speedup": loop_rate / fit_rate,
+              "fit_validation_nll": fit_nll, "loop_validation_nll": loop_nll,
+              "fit_variants": fit_variants}
+    print(f"  loop {loop_rate:.0f} steps/s (NLL {loop_nll:.4f}); "
+          f"speed-up over default fit {result['speedup']:.1f}x", flush=True)
     return result
 
 
@@ -186,6 +217,55 @@ def bench_sampling(x, y, taus=(0.1, 1.0, 3.0), rows=200_000, per_row=5):
                                                                num_samples=per_row, seed=0))
         results.append({"tau": tau, "samples_per_second": rows * per_row / seconds})
         print(f"  tau {tau:4}: {rows * per_row / seconds:,.0f} samples/s", flush=True)
+    return results
+
+
+def bench_sampler_vs_tfp(x, y, rows=200_000, per_row=5, seed=0):
+    """This package's sampler against TFP's ``MixtureSameFamily.sample``, in one run.
+
+    The same mixture parameters (an untrained default MDN's output at ``rows`` x, float32
+    NumPy) and ``per_row`` draws per row; each variant starts from those NumPy arrays and
+    ends with a NumPy array of ``[per_row, rows]`` draws, and is timed as the median of
+    ``REPEATS`` runs after a warm-up (which also traces and compiles):
+
+    * ``mdn_utils``: ``sampling.sample_with_temperature`` at tau = 1 (NumPy, float64,
+      with its argument checks; ``params.MixtureParams.sample``);
+    * ``tfp eager``, ``tfp tf.function``, ``tfp xla``: ``mixture.mixture_from_tensors``
+      (``MixtureSameFamily(Categorical(logits), Normal(mu, exp(s)))``) and its
+      ``sample(per_row, seed=stateless seed)``, eagerly, in a ``tf.function`` and in one
+      compiled with XLA (``jit_compile=True``).
+
+    Also returns the mean and standard deviation of each variant's draws (all draw from the
+    same mixture, so they agree up to Monte Carlo error).
+    """
+    from .mixture import mixture_from_tensors
+    params = predict_params(_model(x, y), np.linspace(x.min(), x.max(), rows))
+    stateless_seed = tf.constant([seed, 0], tf.int32)
+
+    def tfp_draws(logits, means, log_sigmas):
+        return mixture_from_tensors(logits, means, log_sigmas).sample(per_row,
+                                                                      seed=stateless_seed)
+
+    compiled = {"tf.function": tf.function(tfp_draws),
+                "xla": tf.function(tfp_draws, jit_compile=True)}
+    variants = {
+        "mdn_utils": lambda: sample_with_temperature(*params, tau=1.0, num_samples=per_row,
+                                                     seed=seed),
+        "tfp eager": lambda: tfp_draws(*map(tf.constant, params)).numpy(),
+        "tfp tf.function": lambda: compiled["tf.function"](*map(tf.constant, params)).numpy(),
+        "tfp xla": lambda: compiled["xla"](*map(tf.constant, params)).numpy(),
+    }
+    results = []
+    for name, draw in variants.items():
+        draws = draw()
+        if draws.shape != (per_row, rows):
+            raise AssertionError(f"{name} drew shape {draws.shape}, not {(per_row, rows)}")
+        seconds = _median_time(draw)
+        results.append({"sampler": name, "rows": rows, "samples_per_row": per_row,
+                        "dtype": str(draws.dtype), "seconds": seconds,
+                        "samples_per_second": rows * per_row / seconds,
+                        "mean": float(draws.mean()), "std": float(draws.std())})
+        print(f"  {name:16s} {rows * per_row / seconds:14,.0f} samples/s", flush=True)
     return results
 
 
@@ -293,13 +373,15 @@ def main(argv=None):
 
 
 def _run_section(section):
-    if section in ("loss_forms", "loop_vs_fit", "sampling"):
+    if section in ("loss_forms", "loop_vs_fit", "sampling", "sampler_vs_tfp"):
         x, y = sample("sinusoid_inverse", 200_000, seed=0)
         if section == "loss_forms":
             devices = ["/CPU:0"] + (["/GPU:0"] if tf.config.list_physical_devices("GPU") else [])
             return [r for d in devices for r in bench_loss_forms(x, y, d)]
         if section == "loop_vs_fit":
             return bench_against_fit(x, y, *sample("sinusoid_inverse", 20_000, seed=1))
+        if section == "sampler_vs_tfp":
+            return bench_sampler_vs_tfp(x, y)
         return bench_sampling(x, y)
     return {"two_dimensional": bench_two_dimensional, "chapters": bench_chapters,
             "robot_arm_budget": bench_robot_arm_budget}[section]()

@@ -29,7 +29,7 @@ def test_a_full_run_runs_every_section_in_order(tmp_path, monkeypatch):
     assert calls == [s for s in bench.SECTIONS if s != "chapters"]
     results = json.loads((tmp_path / "bench.json").read_text())
     assert set(results["section_machines"]) == set(calls)
-    # the chapters read sections 1-5, so the chapters are timed last
+    # the chapters read sections 1-6, so the chapters are timed last
     assert bench.SECTIONS[-1] == "chapters"
 
 
@@ -40,3 +40,40 @@ def test_robot_arm_budget_measures_a_gap_to_the_floor():
     assert np.isfinite(run["gap"]) and run["gap_se"] > 0
     assert run["gap"] > -3 * run["gap_se"]            # no model beats the exact floor
     assert run["seconds"] >= run["step_seconds"] > 0
+
+
+def test_sampler_vs_tfp_is_a_section_of_its_own(monkeypatch):
+    calls = []
+    monkeypatch.setattr(bench, "bench_sampler_vs_tfp", lambda x, y: calls.append(len(x)) or ["s"])
+    assert "sampler_vs_tfp" in bench.SECTIONS
+    assert bench._run_section("sampler_vs_tfp") == ["s"] and calls == [200_000]
+
+
+def test_every_sampler_draws_from_the_same_mixture():
+    from mdn_utils.data import sample
+    x, y = sample("sinusoid_inverse", 2_000, seed=0)
+    results = bench.bench_sampler_vs_tfp(x, y, rows=4_000, per_row=5)
+    assert [r["sampler"] for r in results] == ["mdn_utils", "tfp eager", "tfp tf.function",
+                                               "tfp xla"]
+    reference = results[0]
+    standard_error = reference["std"] / np.sqrt(4_000 * 5)
+    for r in results:
+        assert r["samples_per_second"] > 0 and r["rows"] == 4_000
+        # the same mixture: means and spreads agree up to Monte Carlo error
+        assert abs(r["mean"] - reference["mean"]) < 6 * standard_error, r
+        assert abs(r["std"] / reference["std"] - 1) < 0.05, r
+
+
+def test_fit_variants_record_what_keras_ran():
+    from mdn_utils.data import sample
+    x, y = sample("sinusoid_inverse", 4 * bench.BATCH, seed=0)
+    x_val, y_val = sample("sinusoid_inverse", 500, seed=1)
+    result = bench.bench_against_fit(x, y, x_val, y_val, epochs=2,
+                                     variants=((1, "auto"), (3, "auto")))
+    default, variant = result["fit_variants"]
+    assert (default["steps_per_execution"], default["jit_compile"]) == (1, "auto")
+    assert result["fit_steps_per_second"] == default["steps_per_second"]
+    assert variant["steps_per_execution"] == 3
+    assert isinstance(variant["jit_compile_resolved"], bool)
+    assert result["speedup"] == result["loop_steps_per_second"] / default["steps_per_second"]
+    assert all(np.isfinite(v["validation_nll"]) for v in result["fit_variants"])
