@@ -1,0 +1,115 @@
+"""Small samples and the remedies of ``train.train_mdn``, measured against the Bayes floor.
+
+``remedy_run(dataset, n, **settings)`` trains an MDN on n pairs (through the model cache,
+``cache.trained_mdn``) and measures it on fresh pairs of a dataset with an exact density:
+
+* the gap to the floor on test pairs, mean_i[-log q(y_i|x_i) + log p(y_i|x_i)], with its
+  paired standard error (``evaluation.nll_gap``), and the per-pair model NLL, so that two
+  runs can be compared pair by pair (``compare.report.paired_difference``);
+* the same gap on its own training pairs: below zero, the model scores its training data
+  better than the truth does, the signature of overfitting;
+* the width of the component most responsible for each training point (argmax_k gamma_k,
+  gamma_k proportional to pi_k N(y | mu_k, sigma_k^2)); its minimum shows a component
+  narrowing onto single points;
+* how many components carry weight (``components_in_use``).
+
+``select_components`` chooses K by validation NLL; ``rule_of_thumb_noise`` gives the noise
+widths of Rothfuss et al. (2019).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from scipy import special, stats
+
+from . import cache, checks, data, evaluation
+from .model import predict_params
+
+TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 0, 1_000, 2_000
+
+
+@dataclass(frozen=True)
+class RemedyRun:
+    """One trained MDN on n pairs and what it scores (see the module docstring)."""
+
+    n: int
+    settings: dict
+    model: keras.Model
+    test_gap: evaluation.Gap
+    train_gap: evaluation.Gap
+    test_nll: np.ndarray               # -log q(y_i | x_i) per test pair
+    validation_bayes_nll: float        # the floor on the validation pairs of the history
+    narrowest_sigma: float             # min over training points, most responsible component
+    components_in_use: int
+    history: dict
+    seconds: float                     # training time of the run that filled the cache
+
+
+def components_in_use(model, x, threshold: float = 0.01) -> int:
+    """How many components have weight pi_k(x) > ``threshold`` at one x of ``x`` at least."""
+    threshold = checks.positive_float("threshold", threshold)
+    if threshold >= 1:
+        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    logits, _, _ = predict_params(model, x)
+    weights = special.softmax(logits.astype(np.float64), axis=1)
+    return int(np.sum(weights.max(axis=0) > threshold))
+
+
+def _most_responsible_sigma(model, x, y) -> np.ndarray:
+    """sigma_k(x_i) of k = argmax_k gamma_ik, per pair (a 1-D model)."""
+    logits, means, log_sigmas = (p.astype(np.float64) for p in predict_params(model, x))
+    log_joint = (special.log_softmax(logits, axis=1)
+                 + stats.norm.logpdf(np.asarray(y, np.float64)[:, None], means, np.exp(log_sigmas)))
+    chosen = np.argmax(log_joint, axis=1)
+    return np.exp(log_sigmas[np.arange(len(chosen)), chosen])
+
+
+def rule_of_thumb_noise(x, y, c: float = 1.0) -> dict[str, float]:
+    """Noise widths h = c n^(-1 / (4 + d)) in standard deviations of the data, d = 2 for one
+    column of x and one of y, n pairs (the rule of Rothfuss et al. 2019), as ``train_mdn``'s
+    noise_x and noise_y in the units of x and y: h std(x) and h std(y)."""
+    x, y = checks.paired_columns(x, y)
+    c = checks.positive_float("c", c)
+    h = c * len(x) ** (-1.0 / (4 + 2))
+    return {"noise_x": float(h * x.std()), "noise_y": float(h * y.std())}
+
+
+def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
+               test_pairs: int = 20_000, **settings) -> RemedyRun:
+    """Train ``train_mdn(x, y, **settings)`` on n pairs of ``dataset`` (seed ``seed``; the
+    validation and test pairs come from the seeds offset by 1,000 and 2,000) and measure it.
+    ``settings`` are train_mdn's (``progress`` is off unless given)."""
+    dataset = data.require_density(dataset, "remedy_run (the gap to the Bayes floor)")
+    n = checks.positive_int("n", n, minimum=2)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    validation_pairs = checks.positive_int("validation_pairs", validation_pairs)
+    test_pairs = checks.positive_int("test_pairs", test_pairs, minimum=2)
+    x, y = data.sample(dataset, n, seed=seed + TRAIN_SEED_OFFSET)
+    validation = data.sample(dataset, validation_pairs, seed=seed + VALIDATION_SEED_OFFSET)
+    x_test, y_test = data.sample(dataset, test_pairs, seed=seed + TEST_SEED_OFFSET)
+    settings = {"progress": False, **settings}
+    result = cache.trained_mdn(x, y, validation_data=validation, seed=seed, **settings)
+    model = result.model
+    return RemedyRun(
+        n=n, settings=dict(settings), model=model,
+        test_gap=evaluation.nll_gap(model, dataset, x_test, y_test),
+        train_gap=evaluation.nll_gap(model, dataset, x, y),
+        test_nll=evaluation.model_nll_per_example(model, x_test, y_test).astype(np.float64),
+        validation_bayes_nll=data.bayes_nll(dataset, *validation),
+        narrowest_sigma=float(_most_responsible_sigma(model, x, y).min()),
+        components_in_use=components_in_use(model, x),
+        history=result.history, seconds=result.seconds)
+
+
+def select_components(dataset, n: int, candidates, **kwargs) -> tuple[int, dict[int, RemedyRun]]:
+    """K by validation NLL: ``remedy_run(dataset, n, num_components=K, **kwargs)`` for each K
+    in ``candidates``; returns the K whose final validation NLL is lowest, and every run."""
+    candidates = [checks.positive_int("candidates", k) for k in candidates]
+    if not candidates:
+        raise ValueError("candidates must name at least one number of components")
+    if "num_components" in kwargs:
+        raise TypeError("num_components is chosen from candidates; do not pass it")
+    runs = {k: remedy_run(dataset, n, num_components=k, **kwargs) for k in candidates}
+    return min(runs, key=lambda k: runs[k].history["validation_nll"][-1]), runs

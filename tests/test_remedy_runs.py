@@ -1,0 +1,59 @@
+"""``mdn_utils.remedies``: small-sample runs measured against the floor, K by validation."""
+import numpy as np
+import pytest
+
+from mdn_utils import data, remedies
+
+TINY = dict(num_components=3, hidden_units=8, hidden_layers=1, steps=60, eval_every=30,
+            batch_size=32, jit_compile=False, validation_pairs=100, test_pairs=300)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
+
+
+def test_run_measures_on_fresh_pairs_and_its_own_training_pairs():
+    run = remedies.remedy_run("sinusoid_inverse", 64, **TINY)
+    assert run.n == 64 and run.test_nll.shape == (300,)
+    # The gap is the mean of model NLL minus the exact floor on the same test pairs.
+    x_test, y_test = data.sample("sinusoid_inverse", 300, seed=remedies.TEST_SEED_OFFSET)
+    floor = -data.log_density("sinusoid_inverse", x_test, y_test)
+    np.testing.assert_allclose(run.test_gap.gap, np.mean(run.test_nll - floor), rtol=1e-5)
+    assert run.train_gap.gap != run.test_gap.gap
+    assert 1 <= run.components_in_use <= 3 and run.narrowest_sigma > 0
+    assert len(run.history["validation_nll"]) == 2
+
+
+def test_floor_bounds_the_narrowest_width():
+    run = remedies.remedy_run("sinusoid_inverse", 64, min_sigma=0.5, **TINY)
+    assert run.narrowest_sigma >= 0.5 * (1 - 1e-6)
+
+
+def test_select_components_keeps_the_lowest_validation_nll():
+    settings = {k: v for k, v in TINY.items() if k != "num_components"}
+    chosen, runs = remedies.select_components("sinusoid_inverse", 64, [1, 3], **settings)
+    assert set(runs) == {1, 3}
+    assert chosen == min(runs, key=lambda k: runs[k].history["validation_nll"][-1])
+
+
+def test_rule_of_thumb_noise_is_the_papers_rule_in_data_units():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0, 2.0, 729), rng.normal(0, 5.0, 729)
+    widths = remedies.rule_of_thumb_noise(x, y, c=0.5)
+    h = 0.5 * 729 ** (-1 / 6)                    # d = 2: one column of x, one of y
+    assert widths == pytest.approx({"noise_x": h * x.std(), "noise_y": h * y.std()})
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: remedies.remedy_run("sinusoid_inverse", 1), "n"),
+    (lambda: remedies.remedy_run("sinusoid_inverse", 10, test_pairs=0), "test_pairs"),
+    (lambda: remedies.select_components("sinusoid_inverse", 10, []), "candidates"),
+    (lambda: remedies.select_components("sinusoid_inverse", 10, [2], num_components=3),
+     "num_components"),
+    (lambda: remedies.rule_of_thumb_noise([1.0, 2.0], [1.0, 2.0], c=0), "c"),
+    (lambda: remedies.components_in_use(None, [0.0], threshold=1.5), "threshold"),
+])
+def test_bad_input_names_the_argument(call, name):
+    with pytest.raises((TypeError, ValueError), match=name):
+        call()
