@@ -63,7 +63,7 @@ book: $(STAMP)
 	  mkdir -p $(BOOK_DIR)/_build/.jupyter_cache && \
 	  $(JCACHE) notebook add $(CHAPTERS) >/dev/null && \
 	  $(JCACHE) project execute --executor local-parallel --timeout 300 2>&1 \
-	    | grep -v "Kernel is running over TCP\|absl::InitializeLog\|cudart_stub" || true; fi
+	    | grep --line-buffered -v "Kernel is running over TCP\|absl::InitializeLog\|cudart_stub" || true; fi
 	$(BIN)/jupyter-book build $(BOOK_DIR) -W --keep-going --all
 
 # Builds the site first: the browser check (tests/test_site.py) reads _build/html.
