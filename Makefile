@@ -68,10 +68,10 @@ book: $(STAMP)
 
 # Builds the site first: the browser check (tests/test_site.py) reads _build/html.
 # Then, as if TensorFlow saw a GPU (tests/conftest.py fakes the device list; ops still
-# run on the CPU), every test whose code asks for a device (train_mdn, trained_mdn,
+# run on the CPU), every test whose code asks for a device (train_mdn, trained_mdn, remedy_run,
 # choose_device): no test may assume the CPU. Faking the list changes nothing else, so
 # rerunning the other tests would only repeat them.
-DEVICE_TESTS = $(shell grep -l "train_mdn\|trained_mdn\|choose_device" tests/test_*.py)
+DEVICE_TESTS = $(shell grep -l "train_mdn\|trained_mdn\|choose_device\|remedy_run" tests/test_*.py)
 test: book
 	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
 	MDN_FAKE_GPUS=1 $(BIN)/python -m pytest $(DEVICE_TESTS) -p no:cacheprovider -q
