@@ -92,7 +92,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
       (https://github.com/freelunchtheorem/Conditional_Density_Estimation,
       ``BaseNNEstimator._build_input_layers``) adds the noise to the standardised data, so
       their widths are in standard deviations (pass noise_x = h * std(x) for their h); their
-      experiments try fixed widths 0.1-0.3 and rules h = c * n ** (-1 / (4 + d)), c = 0.5, 1.
+      experiment scripts try fixed widths 0.1, 0.2, 0.4 and the rule h = c * n ** (-1 / (4 + d)),
+      d = dim x + dim y, with c = 1, 0.7, 0.5 (``remedies.rule_of_thumb_noise``).
     - ``min_sigma``: a lower bound on every component's width, in the units of y
       (``model.SigmaFloor``: sigma = min_sigma + exp(s)), so the likelihood cannot grow
       without bound on a component that narrows onto one training point.

@@ -37,7 +37,7 @@ def test_select_components_keeps_the_lowest_validation_nll():
     assert chosen == min(runs, key=lambda k: runs[k].history["validation_nll"][-1])
 
 
-def test_rule_of_thumb_noise_is_the_papers_rule_in_data_units():
+def test_rule_of_thumb_noise_is_the_authors_rule_in_data_units():
     rng = np.random.default_rng(0)
     x, y = rng.normal(0, 2.0, 729), rng.normal(0, 5.0, 729)
     widths = remedies.rule_of_thumb_noise(x, y, c=0.5)
