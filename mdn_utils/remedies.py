@@ -80,6 +80,11 @@ def rule_of_thumb_noise(x, y, c: float = 1.0) -> dict[str, float]:
     return {"noise_x": float(h * x.std()), "noise_y": float(h * y.std())}
 
 
+def training_pairs(dataset, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The n training pairs ``remedy_run(dataset, n, seed=seed)`` trains on."""
+    return data.sample(dataset, n, seed=seed + TRAIN_SEED_OFFSET)
+
+
 def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
                test_pairs: int = 20_000, **settings) -> RemedyRun:
     """Train ``train_mdn(x, y, **settings)`` on n pairs of ``dataset`` (seed ``seed``; the
@@ -90,7 +95,7 @@ def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
     seed = checks.positive_int("seed", seed, minimum=0)
     validation_pairs = checks.positive_int("validation_pairs", validation_pairs)
     test_pairs = checks.positive_int("test_pairs", test_pairs, minimum=2)
-    x, y = data.sample(dataset, n, seed=seed + TRAIN_SEED_OFFSET)
+    x, y = training_pairs(dataset, n, seed)
     validation = data.sample(dataset, validation_pairs, seed=seed + VALIDATION_SEED_OFFSET)
     x_test, y_test = data.sample(dataset, test_pairs, seed=seed + TEST_SEED_OFFSET)
     settings = {"progress": False, **settings}

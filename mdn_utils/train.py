@@ -3,11 +3,11 @@
 Minimises the mean log-space NLL (``losses.head_nll``) with Adam and a cosine-decayed
 learning rate, ``eval_every`` steps per call of the compiled loop (``loop.make_train_loop``,
 with XLA on a single device), on the device ``device.choose_device`` picks. A step whose
-loss is not finite applies no update and ``train_mdn`` raises ``FloatingPointError``
-naming it. x is ``[n, Dx]`` and y ``[n, Dy]`` (1-D arrays mean width 1). Three remedies
+loss is not finite applies no update and ``train_mdn`` raises ``NonFiniteLoss`` (a
+``FloatingPointError``) naming it. x is ``[n, Dx]`` and y ``[n, Dy]`` (1-D arrays mean width 1). Four remedies
 for training failures are options, off by default: gradient clipping (``clip_norm``),
-decoupled weight decay (``weight_decay``, AdamW) and noise regularisation (``noise_x``,
-``noise_y``).
+decoupled weight decay (``weight_decay``, AdamW), noise regularisation (``noise_x``,
+``noise_y``) and a floor on the widths (``min_sigma``).
 
 Keras users can train the same model with ``compile``/``fit`` instead (callbacks,
 checkpoints, early stopping)::
@@ -32,6 +32,17 @@ from .loop import make_train_loop
 from .losses import LOSSES, head_nll, mixture_nll
 from .model import build_mdn, head_layout, paired_data, predict_mixture
 from .params import COVARIANCES
+
+
+class NonFiniteLoss(FloatingPointError):
+    """The training loss was not finite at step ``step``; the model keeps the weights of
+    the step before."""
+
+    def __init__(self, step: int):
+        self.step = step
+        super().__init__(f"training loss became non-finite at step {step}; the model keeps "
+                         "the weights of the step before. Check the data for extreme values "
+                         "or lower learning_rate")
 
 
 @dataclass
@@ -165,10 +176,7 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
             bad_step = int(bad_step)   # waits for the steps to finish
             result.step_seconds += time.perf_counter() - chunk_start
             if bad_step >= 0:
-                raise FloatingPointError(
-                    f"training loss became non-finite at step {bad_step}; the model "
-                    "keeps the weights of the step before. Check the data for extreme "
-                    "values or lower learning_rate")
+                raise NonFiniteLoss(bad_step)
             done += chunk
             result.history["step"].append(done)
             result.history["train_nll"].append(float(mean_loss))

@@ -21,6 +21,8 @@ def test_run_measures_on_fresh_pairs_and_its_own_training_pairs():
     floor = -data.log_density("sinusoid_inverse", x_test, y_test)
     np.testing.assert_allclose(run.test_gap.gap, np.mean(run.test_nll - floor), rtol=1e-5)
     assert run.train_gap.gap != run.test_gap.gap
+    x, y = remedies.training_pairs("sinusoid_inverse", 64)       # what it was trained on
+    np.testing.assert_allclose(run.train_gap.bayes_nll, data.bayes_nll("sinusoid_inverse", x, y))
     assert 1 <= run.components_in_use <= 3 and run.narrowest_sigma > 0
     assert len(run.history["validation_nll"]) == 2
 

@@ -91,5 +91,7 @@ def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
 
 
 def test_train_mdn_raises_naming_the_step_when_training_diverges():
-    with pytest.raises(FloatingPointError, match=r"non-finite at step \d+"):
+    with pytest.raises(FloatingPointError, match=r"non-finite at step \d+") as raised:
         train.train_mdn(X, Y, **{**SMALL, "steps": 300, "learning_rate": 1e3})
+    assert isinstance(raised.value, train.NonFiniteLoss)
+    assert f"at step {raised.value.step};" in str(raised.value)
