@@ -67,7 +67,8 @@ class BinnedHead(ConditionalModel):
                 labels=tf.cast(bin_index[:, 0], tf.int32), logits=logits)
 
         self.mean_training_loss = train_network(self.network, x, self._bin(y)[:, None],
-                                                cross_entropy, self.settings, seed)
+                                                cross_entropy, self.settings, seed,
+                                                loss_key="bin_cross_entropy")
         return None
 
     def _bin(self, y):

@@ -34,8 +34,9 @@ Everything is exact, no numerical integration or root search:
   of a quadratic in each bin).
 * quantiles: F^-1(tau | x) = y_mean + y_std g^-1(Phi^-1(tau); x).
 
-Training minimises the NLL above (per example; the constant log y_std keeps the loss in
-nats of y) with the book's compiled loop (``networks.train_network``), in float32;
+Training minimises the NLL above (per example) with the book's compiled loop
+(``networks.train_network``), in float32; the constant log y_std has no gradient and is
+added to the reported mean training loss afterwards, to keep it in nats of y;
 evaluation rebuilds the spline from the network's outputs in float64.
 """
 from __future__ import annotations
@@ -116,19 +117,20 @@ class ConditionalSplineFlow(ConditionalModel):
         self.y_mean, self.y_std = y_mean, y_std
         self.network = dense_network(x, self.num_outputs, self.settings, seed, "spline_params")
         num_bins, bound = self.num_bins, self.bound
-        log_y_std = float(np.log(y_std))
 
         def negative_log_likelihood(z_batch, raw):
-            """-log p(y | x) per example, ``[batch]``: the module's formula, negated."""
+            """-log p(z | x) per example, ``[batch]``: the module's formula for standardised
+            y, negated (the constant log y_std, which has no gradient, is added after)."""
             z = z_batch[:, 0]
             spline = make_spline(raw, num_bins, bound)
             u = spline.forward(z)
             log_jacobian = spline.forward_log_det_jacobian(z, event_ndims=0)
-            return 0.5 * tf.square(u) + LOG_SQRT_2PI - log_jacobian + log_y_std
+            return 0.5 * tf.square(u) + LOG_SQRT_2PI - log_jacobian
 
         z = (y - y_mean) / y_std
-        self.mean_training_loss = train_network(self.network, x, z[:, None],
-                                                negative_log_likelihood, self.settings, seed)
+        self.mean_training_loss = np.log(y_std) + train_network(
+            self.network, x, z[:, None], negative_log_likelihood, self.settings, seed,
+            loss_key=("spline_nll", num_bins, bound))
         return None
 
     # ---- evaluation, in float64 ---------------------------------------------------------

@@ -45,7 +45,7 @@ class HomoscedasticGaussian(GaussianMixtureModel):
             return tf.reduce_sum(tf.square(y_batch - prediction), axis=1)
 
         self.mean_training_loss = train_network(self.regressor, x, y[:, None], squared_error,
-                                                self.settings, seed)
+                                                self.settings, seed, loss_key="squared_error")
         residual = y - self._mean(x)
         self.noise_scale = float(np.sqrt(np.mean(residual ** 2)))
         if not self.noise_scale > 0:

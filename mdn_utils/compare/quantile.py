@@ -81,7 +81,8 @@ class QuantileRegression(ConditionalModel):
                                   axis=1)
 
         self.mean_training_loss = train_network(self.network, x, y[:, None], pinball,
-                                                self.settings, seed)
+                                                self.settings, seed,
+                                                loss_key=("pinball", tuple(self.levels)))
         return None
 
     def predict(self, x) -> np.ndarray:
