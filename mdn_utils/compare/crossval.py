@@ -106,12 +106,13 @@ def _pooled(values, how) -> Estimate:
 
 @dataclass(frozen=True)
 class Selection:
-    """The chosen candidate, every candidate's validation NLL, and the chosen model (fitted
-    on the training part only)."""
+    """The chosen candidate, every candidate's validation NLL, the chosen model (fitted
+    on the training part only) and every candidate's training time (seconds)."""
 
     best: object
     validation_nll: dict
     model: ConditionalModel
+    training_seconds: dict = field(default_factory=dict)
 
 
 def select_by_validation(make_model: Callable[[object], ConditionalModel], candidates, x, y,
@@ -140,10 +141,11 @@ def select_by_validation(make_model: Callable[[object], ConditionalModel], candi
                          f"training data out of {len(y)} examples")
     order = np.random.default_rng(checks.positive_int("seed", seed, minimum=0)).permutation(len(y))
     held_out, train = np.sort(order[:num_validation]), np.sort(order[num_validation:])
-    scores, models = {}, {}
+    scores, models, seconds = {}, {}, {}
     for candidate in candidates:
         model = _make(make_model, candidate).fit(x[train], y[train], seed)
         scores[candidate] = float(np.mean(-model.log_prob(x[held_out], y[held_out])))
         models[candidate] = model
+        seconds[candidate] = float(model.training_seconds)
     best = min(scores, key=scores.get)
-    return Selection(best, scores, models[best])
+    return Selection(best, scores, models[best], seconds)
