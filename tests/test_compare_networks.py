@@ -7,7 +7,7 @@ from mdn_utils.compare import (BinnedHead, ConditionalSplineFlow, HomoscedasticG
                                QuantileRegression, networks)
 from mdn_utils.data import get_dataset
 
-SMALL = dict(hidden_units=8, hidden_layers=1, steps=60, batch_size=16)
+SMALL = dict(hidden_units=4, hidden_layers=1, steps=20, batch_size=16)
 
 
 def _weights(model):
