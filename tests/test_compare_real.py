@@ -41,6 +41,7 @@ def test_validated_k_is_the_argmin_of_an_inner_split_of_the_training_data(two_br
     assert set(model.validation_nll) == {1, 3}
     assert model.num_components == min(model.validation_nll, key=model.validation_nll.get)
     assert model.mixture(x[:5])[0].shape == (5, model.num_components)
+    assert model.chosen_settings() == {"num_components": model.num_components}
     # the same selection made by hand on the same data: the same scores (same seed, same
     # machine: same weights), so nothing but (x, y) was used to choose
     settings = {k: v for k, v in TINY.items() if k != "cache"}
@@ -165,3 +166,22 @@ def test_split_bad_input():
         # 3 distinct x values, 90% of them held out: no kernel data left
         ValidatedKernelDensity(split="x_values", validation_fraction=0.9).fit(
             np.repeat([0.0, 1.0, 2.0], 2), np.arange(6.0))
+
+
+# --------------------------------------------------------------------------- chosen settings
+def test_evaluations_keep_what_each_fit_chose(monkeypatch, tmp_path, repeated_x):
+    from mdn_utils.compare import report
+    monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
+    x, y = repeated_x
+    spec = report.MethodSpec("kde", ValidatedKernelDensity, {"split": "x_values"})
+    direct = ValidatedKernelDensity(split="x_values").fit(x[:80], y[:80], seed=0)
+    first = report.evaluate(spec, x[:80], y[:80], x[80:], y[80:])
+    assert first.chosen == [{"factor_y": direct.factor_y, "factor_x": direct.factor_x}]
+    again = report.evaluate(spec, x[:80], y[:80], x[80:], y[80:])
+    assert again.from_cache and again.chosen == first.chosen
+    pooled = report.cross_validated([spec], x, y, 3)["kde"]
+    assert len(pooled.chosen) == 3 and all(set(c) == {"factor_y", "factor_x"}
+                                           for c in pooled.chosen)
+    # a method that chooses nothing records nothing
+    plain = report.MethodSpec("plain", KernelConditionalDensity, {"bandwidth": [0.3, 0.3]})
+    assert report.evaluate(plain, x[:80], y[:80], x[80:], y[80:], use_cache=False).chosen == []

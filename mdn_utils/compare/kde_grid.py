@@ -117,3 +117,7 @@ class ValidatedKernelDensity(KernelConditionalDensity):
         self.bandwidth = self.reference * np.concatenate(
             [[self.factor_y], np.full(x.shape[1], self.factor_x)])
         return super()._fit(x, y, seed)
+
+    def chosen_settings(self) -> dict:
+        """What ``fit`` chose: ``{"factor_y": a, "factor_x": b}`` (for ``report.evaluate``)."""
+        return {"factor_y": self.factor_y, "factor_x": self.factor_x}

@@ -141,6 +141,10 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
         self.result = chosen.result
         return seconds
 
+    def chosen_settings(self) -> dict:
+        """What ``fit`` chose: ``{"num_components": K*}`` (for ``report.evaluate``)."""
+        return {"num_components": self.num_components}
+
 
 class NoiseRegularisedMDN(MixtureDensityNetwork):
     """The MDN trained with noise regularisation at Rothfuss et al.'s rule-of-thumb width.

@@ -8,7 +8,9 @@ per test example, and a result cache so that a second run fits nothing.
 * ``evaluate(spec, x, y, x_test, y_test, dataset)``: fit on (x, y) and keep, per test pair,
   -log p(y_i | x_i), the floor's -log p_true(y_i | x_i) (synthetic data), the CRPS, the
   PIT u_i = F(y_i | x_i) and whether y_i lies in the central interval of mass
-  ``coverage_level``; plus training time, sampling speed and quantile crossings. What a
+  ``coverage_level``; plus training time, sampling speed, quantile crossings and, for a
+  method with a ``chosen_settings()`` method (a setting it picks inside ``fit``, such as
+  the MDN's K by validation), what it chose (``Evaluation.chosen``, one dict per fit). What a
   method cannot produce is recorded with the ``MetricUnavailable`` reason it gave.
   Coverage from the PIT: for a continuous, increasing F, y lies in
   [F^-1((1 - c)/2), F^-1((1 + c)/2)] exactly when abs(F(y) - 1/2) <= c/2, so methods with a
@@ -148,6 +150,7 @@ class Evaluation:
     unavailable: dict = field(default_factory=dict)   # metric -> reason
     crossings: tuple | None = None    # (crossed pairs, x with a crossing, x checked)
     from_cache: bool = False
+    chosen: list = field(default_factory=list)   # per fit: what the method chose in it
 
     # ---- estimates ---------------------------------------------------------------------
     def _missing(self, metric):
@@ -258,7 +261,7 @@ def _save(evaluation: Evaluation, key: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {name: getattr(evaluation, name) for name in
             ("key", "name", "n_train", "crps_how", "coverage_level", "training_seconds",
-             "draws_per_second", "unavailable", "crossings")}
+             "draws_per_second", "unavailable", "crossings", "chosen")}
     arrays = {name: getattr(evaluation, name) for name in _ARRAYS
               if getattr(evaluation, name) is not None}
     partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.npz")   # private to
@@ -365,9 +368,12 @@ def _run(spec, x, y, x_test, y_test, dataset, seed, level, num_samples) -> Evalu
     if callable(getattr(model, "crossings", None)):
         found = model.crossings(x_test)
         crossings = (found.pairs, found.x_with_crossing, found.num_x)
+    chosen = []
+    if callable(getattr(model, "chosen_settings", None)):
+        chosen = [json.loads(json.dumps(model.chosen_settings()))]   # plain JSON values
     return Evaluation(spec.key, model.name, len(y), nll, floor_nll, crps, crps_how, pit,
                       inside, level, x_test[:, 0].copy(), float(model.training_seconds),
-                      float(draws_per_second), unavailable, crossings)
+                      float(draws_per_second), unavailable, crossings, chosen=chosen)
 
 
 # --------------------------------------------------------------------------- many at once
@@ -418,7 +424,8 @@ def cross_validated(specs, x, y, num_folds: int = 3, *, seed: int = 0, **options
             joined("pit"), joined("inside"), first.coverage_level, joined("x_test"),
             float(sum(p.training_seconds for p in parts)),
             float(np.mean([p.draws_per_second for p in parts])), dict(first.unavailable),
-            crossings, all(p.from_cache for p in parts))
+            crossings, all(p.from_cache for p in parts),
+            [c for p in parts for c in p.chosen])
     return pooled
 
 
