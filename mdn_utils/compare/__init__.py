@@ -14,6 +14,9 @@ Modules (each one job):
   rational-quadratic spline flow whose knots the network emits, TFP bijectors),
   ``quantile.QuantileRegression``; ``networks`` holds the dense network and compiled
   training the last three share.
+* for small real data (chapter 13; not in ``METHODS``): ``mdn.ValidatedMixtureDensityNetwork``
+  (K chosen by validation NLL inside its fit) and ``mdn.NoiseRegularisedMDN`` (Rothfuss et
+  al.'s rule-of-thumb noise widths).
 * ``crossval``: k-fold cross-validation with pooled held-out NLL and CRPS (real data have
   no floor), and the choice of a setting (the MDN's K) by validation NLL.
 * ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
@@ -27,7 +30,8 @@ from .binned import BinnedHead
 from .flow import ConditionalSplineFlow
 from .gaussian import HomoscedasticGaussian
 from .kde import KernelConditionalDensity
-from .mdn import HeteroscedasticGaussian, MixtureDensityNetwork
+from .mdn import (HeteroscedasticGaussian, MixtureDensityNetwork, NoiseRegularisedMDN,
+                  ValidatedMixtureDensityNetwork)
 from .quantile import QuantileRegression
 
 METHODS = {
@@ -43,4 +47,5 @@ METHODS = {
 __all__ = ["ConditionalModel", "GaussianMixtureModel", "MetricUnavailable", "NotFittedError",
            "HomoscedasticGaussian", "HeteroscedasticGaussian", "MixtureDensityNetwork",
            "KernelConditionalDensity", "BinnedHead", "ConditionalSplineFlow",
-           "QuantileRegression", "METHODS"]
+           "QuantileRegression", "ValidatedMixtureDensityNetwork", "NoiseRegularisedMDN",
+           "METHODS"]
