@@ -52,7 +52,7 @@ $(STAMP): environment.yml pyproject.toml
 # chapters 5-8 and 10 load; chapter 9 trains the regressor chapter 1 loads) and starts
 # the long ones first; chapters not named here follow.
 BOOK_DIR ?= .
-EXECUTE_FIRST := 04_training 05_temperature 09_robot_arm 11_alternatives 12_small_data \
+EXECUTE_FIRST := 04_training 05_temperature 09_robot_arm 11_alternatives 12_small_data 13_real_data \
                  07_report 08_components 10_training_failures 01_problem
 CHAPTERS = $(wildcard $(patsubst %,$(BOOK_DIR)/book/%.ipynb,$(EXECUTE_FIRST))) \
            $(filter-out $(patsubst %,$(BOOK_DIR)/book/%.ipynb,$(EXECUTE_FIRST)), \

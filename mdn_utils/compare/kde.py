@@ -22,8 +22,11 @@ eps ~ N(0, 1).
 
 Bandwidths: ``bandwidth="cv_ml"`` (default) maximises the leave-one-out likelihood, the
 issue's cross-validated choice. With repeated x values it can collapse a bandwidth to
-statsmodels' lower bound (1e-10): on the motorcycle data (times repeat) h_x does, and
-``fit`` warns (``UserWarning``) when a bandwidth falls below 1e-6 standard deviations.
+statsmodels' lower bound (1e-10). On the motorcycle data (times repeat) h_x does so on
+one of the five training sets of ``crossval.kfold(133, 5, seed=0)`` applied to
+``datasets.motorcycle().sample(133, seed=0)`` (106 rows), not on the full data (h_x = 1.0
+ms) or the other four (1.0 to 3.0 ms; statsmodels 0.15.0). ``fit`` warns (``UserWarning``)
+when a bandwidth falls below 1e-6 standard deviations.
 The cost of cv_ml grows as n^2 per evaluation, and statsmodels evaluates it many times
 (measured here, 2 shared cores, one sinusoid draw: n = 100 in 0.9 s, 200 in 2.3 s,
 400 in 4.8 s, 800 in 19 s). Above ``bandwidth_subsample`` training points
@@ -43,7 +46,7 @@ from .. import checks
 from .base import GaussianMixtureModel
 
 # statsmodels also offers "cv_ls" (least-squares cross-validation); it is left out: on the
-# motorcycle data (106 rows) it ran 123 s and returned h_y = 2e-54, a density of spikes.
+# motorcycle data (a 106-row training set) it ran 123 s and returned h_y = 2e-54, a density of spikes.
 BANDWIDTH_METHODS = ("cv_ml", "normal_reference")
 DEGENERATE_BANDWIDTH = 1e-6   # a bandwidth below this many standard deviations of its column
 

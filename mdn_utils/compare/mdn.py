@@ -98,11 +98,12 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
 
     ``fit(x, y)`` holds out a seeded share ``validation_fraction`` of (x, y) -- the training
     data it was given, never anything else -- fits ``MixtureDensityNetwork(K)`` on the rest
-    for every K in ``candidates`` and keeps the K with the lowest mean validation NLL,
+    for every K in ``candidates`` and keeps the K with the lowest mean validation NLL
+    (``crossval.select_by_validation``), V the held-out pairs::
 
         K* = argmin_K  -(1/|V|) sum_{i in V} log p_K(y_i | x_i)
 
-    (``crossval.select_by_validation``). With ``refit=True`` the chosen K is then trained
+    With ``refit=True`` the chosen K is then trained
     again on all of (x, y); with ``refit=False`` (default, one fit fewer) the model fitted on
     the (1 - validation_fraction) share is kept. After ``fit``: ``num_components`` (K*),
     ``validation_nll`` (K -> mean NLL), ``candidate_seconds`` (K -> training time);
