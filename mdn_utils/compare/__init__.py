@@ -13,7 +13,7 @@ Modules (each one job):
   ``binned.BinnedHead`` (a histogram over y), ``flow.ConditionalSplineFlow`` (a
   rational-quadratic spline flow whose knots the network emits, TFP bijectors),
   ``quantile.QuantileRegression``; ``networks`` holds the dense network and compiled
-  training the last three share.
+  training that the homoscedastic Gaussian and the last three share.
 * for small real data (chapter 13; not in ``METHODS``): ``mdn.ValidatedMixtureDensityNetwork``
   (K chosen by validation NLL inside its fit) and ``mdn.NoiseRegularisedMDN`` (Rothfuss et
   al.'s rule-of-thumb noise widths).

@@ -5,8 +5,8 @@
 the units of y by a fixed inverse Normalization (y_mean + y_std * raw). ``train_network``:
 the book's compiled loop (the step of ``loop.make_train_loop``) with Adam and a learning
 rate decayed along a cosine to 1% of its start, as ``train.train_mdn`` does. Quantile
-regression, the binned head and the homoscedastic Gaussian use it; a new method with its
-own head needs only its loss.
+regression, the binned head, the spline flow and the homoscedastic Gaussian use it; a new
+method with its own head needs only its loss.
 
 Reusing the trace. Building and tracing the loop's ``tf.function`` costs about as much as
 a thousand of its steps at this size, and ``loop.make_train_loop`` bakes the data, the seed
