@@ -5,8 +5,11 @@
 * ``cross_validate(make_model, x, y, ...)``: fit a fresh model per fold and score each
   example by the model that did not see it; the NLL and CRPS of all n held-out examples
   are pooled into one mean with the standard error std / sqrt(n). That standard error
-  treats the n scores as independent, which ignores that the k models were trained on
-  overlapping data (a common simplification; it understates the uncertainty somewhat).
+  treats the n scores as independent, which ignores their correlations: the scores of one
+  fold share one fitted model, and each fold's test examples are training data of the other
+  folds' models (a common simplification; Bengio and Grandvalet, JMLR 5, 2004,
+  https://jmlr.org/papers/v5/grandvalet04a.html, show that such naive estimates can
+  grossly understate the variance).
 * ``select_by_validation(make_model, candidates, x, y, ...)``: hold out a seeded share of
   the training data, fit one model per candidate setting on the rest, and pick the
   candidate with the lowest validation NLL (for example the MDN's K:

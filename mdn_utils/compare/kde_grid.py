@@ -22,9 +22,12 @@ factors are chosen). One b scales every x column.
 Which rows are held out (``split``): ``"rows"`` (default) a seeded share of the rows;
 ``"x_values"`` all the rows of a seeded share ``validation_fraction`` of the distinct rows of
 x. With repeated x (Old Faithful's whole-minute waiting times, the motorcycle data's
-repeated times) a row split puts pairs with the same x on both sides: a narrow x-kernel then
-predicts each validation pair from its twins, which rewards narrow x-bandwidths that a new x
-would not; splitting by x value asks what the task asks, a density at x not seen in fitting.
+repeated times) a row split puts pairs with the same x on both sides, so the validation NLL
+scores the density partly at x values already seen (a narrow x-kernel can then predict a
+validation pair from its twins); splitting by x value scores it at x not seen in fitting.
+Which matches the task depends on whether new x values repeat the old ones (chapter 13 shows the
+factors each split chose on Old Faithful and the motorcycle data, where the held-out NLL
+did not resolve the two splits).
 The smallest factor in ``factors`` is the floor on the x-bandwidth either way. The squared standardised distances
 ``[n_validation, n_kept]`` in x and in y are computed once; each of the len(factors)^2
 candidates then costs one logsumexp over that matrix.
