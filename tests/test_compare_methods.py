@@ -6,8 +6,8 @@ from scipy import stats
 
 from mdn_utils.compare import (METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian,
                                HomoscedasticGaussian, KernelConditionalDensity,
-                               MetricUnavailable, MixtureDensityNetwork, QuantileRegression,
-                               metrics)
+                               MetricUnavailable, MixtureDensityNetwork, NoiseRegularisedMDN,
+                               QuantileRegression, ValidatedMixtureDensityNetwork, metrics)
 
 NOISE = 0.3
 
@@ -244,7 +244,8 @@ def test_bad_settings_are_refused_by_name(build, match, error):
 
 @pytest.mark.parametrize("method", [HomoscedasticGaussian, HeteroscedasticGaussian,
                                     KernelConditionalDensity, BinnedHead, ConditionalSplineFlow,
-                                    QuantileRegression])
+                                    QuantileRegression, ValidatedMixtureDensityNetwork,
+                                    NoiseRegularisedMDN])
 def test_bad_data_is_refused_before_training(method, monkeypatch):
     import mdn_utils.baseline
     import mdn_utils.loop

@@ -82,19 +82,6 @@ def test_bad_settings_are_refused_by_name(build, match, error):
         build()
 
 
-@pytest.mark.parametrize("method", [ValidatedMixtureDensityNetwork, NoiseRegularisedMDN])
-def test_bad_data_is_refused_before_training(method, no_training):
-    model = method(cache=False)
-    x = np.linspace(0, 1, 10)
-    with pytest.raises(ValueError, match="y must be 1-D"):
-        model.fit(x, np.ones((10, 2)))
-    with pytest.raises(ValueError, match="x must be finite"):
-        model.fit(np.where(x > 0.5, np.nan, x), x)
-    with pytest.raises(TypeError, match="seed"):
-        model.fit(x, x, seed="0")
-    assert not model.fitted
-
-
 def test_noise_rule_needs_one_column_of_x(no_training):
     with pytest.raises(ValueError, match="x must have one column"):
         NoiseRegularisedMDN(cache=False).fit(np.ones((10, 2)) * np.arange(10)[:, None],

@@ -90,29 +90,35 @@ class ValidatedKernelDensity(KernelConditionalDensity):
                 out[i, j] = -np.mean(special.logsumexp(log_w + log_kernel, axis=1))
         return out
 
-    def _held_out(self, x, seed) -> np.ndarray:
-        """Boolean ``[n]``: the validation rows (see ``split`` in the module docstring)."""
+    def _split(self, x, seed) -> tuple[np.ndarray, np.ndarray]:
+        """(validation rows, kernel rows) as indices (see ``split`` in the module docstring);
+        the row split keeps the seeded permutation's order."""
         if self.split == "rows":
-            units, unit_of_row = len(x), np.arange(len(x))
+            units = len(x)
         else:
             unique, unit_of_row = np.unique(x, axis=0, return_inverse=True)
             units, unit_of_row = len(unique), unit_of_row.reshape(-1)
         num_validation = int(round(self.validation_fraction * units))
         order = np.random.default_rng(seed).permutation(units)
-        held_out = np.isin(unit_of_row, order[:num_validation])
-        if num_validation < 1 or np.sum(~held_out) < 2:
+        if self.split == "rows":
+            held_out, kept = order[:num_validation], order[num_validation:]
+        else:
+            mask = np.isin(unit_of_row, order[:num_validation])
+            held_out, kept = np.flatnonzero(mask), np.flatnonzero(~mask)
+        if num_validation < 1 or len(kept) < 2:
             raise ValueError(f"validation_fraction = {self.validation_fraction} leaves no "
                              f"validation or too little kernel data out of {len(x)} examples "
                              f"({units} distinct {'rows' if self.split == 'rows' else 'x'})")
-        return held_out
+        return held_out, kept
+
+    def _held_out(self, x, seed) -> np.ndarray:
+        """Boolean ``[n]``: the validation rows of ``_split``."""
+        mask = np.zeros(len(x), bool)
+        mask[self._split(x, seed)[0]] = True
+        return mask
 
     def _fit(self, x, y, seed):
-        mask = self._held_out(x, seed)
-        held_out, kept = np.flatnonzero(mask), np.flatnonzero(~mask)
-        if self.split == "rows":   # the order of the rows as before (same numbers as before)
-            order = np.random.default_rng(seed).permutation(len(y))
-            num_validation = len(held_out)
-            held_out, kept = order[:num_validation], order[num_validation:]
+        held_out, kept = self._split(x, seed)
         self.validation_nll = self._grid_nll(x[kept], y[kept], x[held_out], y[held_out])
         i, j = np.unravel_index(np.argmin(self.validation_nll), self.validation_nll.shape)
         self.factor_y, self.factor_x = float(self.factors[i]), float(self.factors[j])

@@ -205,7 +205,7 @@ class _Trainer:
             size = tf.cast(tf.shape(x_all)[0], tf.int64)
 
             def step_fn(step):
-                key = tf.stack([seed, step * 1 + tf.constant(0, tf.int64)])
+                key = tf.stack([seed, step])   # make_train_loop's key, one replica
                 index = tf.random.stateless_uniform([batch_size], seed=key, maxval=size,
                                                     dtype=tf.int64)
                 xb, yb = tf.gather(x_all, index), tf.gather(y_all, index)
