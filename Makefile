@@ -85,7 +85,7 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider
 
 bench: $(STAMP)
-	$(BIN)/python -m mdn_utils.bench book/bench_results.json
+	$(BIN)/python -m mdn_utils.book.bench book/bench_results.json
 
 clean:
 	rm -rf _build

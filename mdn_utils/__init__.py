@@ -1,13 +1,13 @@
 """mdn_utils: the library behind the MDN book.
 
-Modules, in the order data flows (each imports only those before it):
-``checks`` (argument validation), ``data``, ``params`` (the layout of a mixture's
-parameters, any output width D), ``mixture``, ``losses``, ``model``, ``device``,
-``loop`` (the compiled training loop), ``train``, ``baseline`` (the squared-error
-network), ``cache`` (trained models reused across chapters), ``sampling``, ``plots``;
-then, for the measurements, ``stability`` (loss forms scored by relative error),
-``evaluation``, ``calibration``, ``tables`` (Markdown tables) and ``bench``
-(``make bench``).
+Subpackages, in the order data flows (each imports only those before it)::
+
+    checks        argument validation shared by every subpackage
+    problems      the datasets: synthetic ones with an exact density, the robot arm, real data
+    core          the MDN: mixture parameters, losses, the Keras model, the training loop, sampling
+    diagnostics   scores, calibration, approximation floors, gradients (NumPy)
+    compare       the MDN's alternatives behind one estimator interface
+    book          what only the book needs: plots, interactive figures, tables, the store, bench
 """
 import os
 

@@ -1,8 +1,9 @@
-"""mdn_utils.approximation: quadrature of the exact p(y | x), weighted EM, the floor."""
+"""mdn_utils.diagnostics.approximation: quadrature of the exact p(y | x), weighted EM, the floor."""
 import numpy as np
 import pytest
 
-from mdn_utils import approximation, data
+from mdn_utils.diagnostics import approximation
+from mdn_utils.problems import datasets as data
 
 CHEAP = dict(nodes_per_segment=2, panel_width=0.02, nodes_per_panel=4, max_iterations=100)
 

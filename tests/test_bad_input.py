@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from mdn_utils import (baseline, data, device, evaluation, losses, mixture, model as mdn_model,
-                       plots, sampling, stability, train)
-from mdn_utils.params import HeadLayout
+from mdn_utils.core import baseline, device, evaluation, losses, mixture, model as mdn_model, sampling, stability, train
+from mdn_utils.problems import datasets as data
+from mdn_utils.book import plots
+from mdn_utils.core.params import HeadLayout
 
 GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
 Y4 = np.zeros(4)

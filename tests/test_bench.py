@@ -1,10 +1,10 @@
-"""``mdn_utils.bench``: running one section keeps the others, and the robot-arm budget
+"""``mdn_utils.book.bench``: running one section keeps the others, and the robot-arm budget
 section measures a gap to the exact floor (on a tiny budget here; timing is never tested)."""
 import json
 
 import numpy as np
 
-from mdn_utils import bench
+from mdn_utils.book import bench
 
 
 def test_only_runs_one_section_and_keeps_the_others(tmp_path, monkeypatch):
@@ -50,7 +50,7 @@ def test_sampler_vs_tfp_is_a_section_of_its_own(monkeypatch):
 
 
 def test_every_sampler_draws_from_the_same_mixture():
-    from mdn_utils.data import sample
+    from mdn_utils.problems.datasets import sample
     x, y = sample("sinusoid_inverse", 2_000, seed=0)
     results = bench.bench_sampler_vs_tfp(x, y, rows=4_000, per_row=5)
     assert [r["sampler"] for r in results] == ["mdn_utils", "tfp eager", "tfp tf.function",
@@ -65,7 +65,7 @@ def test_every_sampler_draws_from_the_same_mixture():
 
 
 def test_fit_variants_record_what_keras_ran():
-    from mdn_utils.data import sample
+    from mdn_utils.problems.datasets import sample
     x, y = sample("sinusoid_inverse", 4 * bench.BATCH, seed=0)
     x_val, y_val = sample("sinusoid_inverse", 500, seed=1)
     result = bench.bench_against_fit(x, y, x_val, y_val, epochs=2,

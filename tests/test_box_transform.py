@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils.box_transform import BoxLogit
+from mdn_utils.core.box_transform import BoxLogit
 
 BOX = BoxLogit((0.3, 0.5 * np.pi), (1.2, 1.5 * np.pi))
 

@@ -3,7 +3,9 @@ import os
 import numpy as np
 import pytest
 
-from mdn_utils import cache, data, train
+from mdn_utils.book import cache
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import train
 
 X, Y = data.sample("sinusoid_inverse", 1000, seed=0)
 SMALL = dict(num_components=3, hidden_units=8, steps=40, batch_size=64, eval_every=20,
@@ -67,7 +69,7 @@ def test_regressor_key_fills_defaults_and_changes_with_what_changes_weights():
 
 
 def test_second_regressor_call_loads_the_same_model(monkeypatch):
-    from mdn_utils import baseline
+    from mdn_utils.core import baseline
     first = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
 
     def no_training(*args, **kwargs):

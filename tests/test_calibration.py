@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from mdn_utils import calibration, data
+from mdn_utils.diagnostics import calibration
+from mdn_utils.problems import datasets as data
 
 # One 3-component mixture, used by several tests: weights, means, sigmas.
 WEIGHTS = np.array([0.1, 0.2, 0.7])

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils.compare import KernelConditionalDensity, crossval, metrics
+from mdn_utils.compare import KernelConditionalDensity
+from mdn_utils.compare import crossval, metrics
 from mdn_utils.compare.base import ConditionalModel
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mdn_utils.compare import datasets
-from mdn_utils.data import ArrayDataset
+from mdn_utils.problems import real as datasets
+from mdn_utils.problems.datasets import ArrayDataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,6 +63,6 @@ def test_package_data_is_declared_for_installs():
     assert "mdn_utils.compare" in tool["packages"]
     patterns = tool["package-data"]["mdn_utils.compare"]
     shipped = [p.relative_to(ROOT / "mdn_utils" / "compare").as_posix()
-               for p in (ROOT / "mdn_utils" / "compare" / "data").iterdir()]
+               for p in (ROOT / "mdn_utils" / "problems" / "data").iterdir()]
     for name in shipped:
         assert any(Path(name).match(pattern) for pattern in patterns), name

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from mdn_utils.compare import METHODS, ConditionalSplineFlow, metrics
+from mdn_utils.compare import METHODS, ConditionalSplineFlow
+from mdn_utils.compare import metrics
 from mdn_utils.compare.flow import LOG_SQRT_2PI, make_spline
 
 SETTINGS = dict(hidden_units=16, steps=300, learning_rate=1e-2)
@@ -178,12 +179,12 @@ def test_bad_settings_are_refused_by_name(build, match, error):
 
 def test_a_constant_y_is_refused_before_training(monkeypatch):
     """(The bad data every method refuses is tested for the flow in test_compare_methods.)"""
-    import mdn_utils.loop
+    import mdn_utils.core.loop
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started on bad input")
 
-    monkeypatch.setattr(mdn_utils.loop, "make_train_loop", no_training)
+    monkeypatch.setattr(mdn_utils.core.loop, "make_train_loop", no_training)
     model = ConditionalSplineFlow()
     with pytest.raises(ValueError, match="y must not be constant"):
         model.fit(np.linspace(0, 1, 10), np.full(10, 2.0))

@@ -4,10 +4,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils.compare import (METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian,
-                               HomoscedasticGaussian, KernelConditionalDensity,
-                               MetricUnavailable, MixtureDensityNetwork, NoiseRegularisedMDN,
-                               QuantileRegression, ValidatedMixtureDensityNetwork, metrics)
+from mdn_utils.compare import METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian, HomoscedasticGaussian, KernelConditionalDensity, MetricUnavailable, MixtureDensityNetwork, NoiseRegularisedMDN, QuantileRegression, ValidatedMixtureDensityNetwork
+from mdn_utils.compare import metrics
 
 NOISE = 0.3
 
@@ -75,7 +73,7 @@ def test_heteroscedastic_gaussian_widens_with_x(funnel):
 
 
 def test_mdn_agrees_with_the_library_and_reloads_from_the_cache(monkeypatch, tmp_path, funnel):
-    from mdn_utils.model import predictive_distribution
+    from mdn_utils.core.model import predictive_distribution
     monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
     x, y = funnel
     settings = dict(steps=30, eval_every=30, hidden_units=8, jit_compile=False)
@@ -247,15 +245,15 @@ def test_bad_settings_are_refused_by_name(build, match, error):
                                     QuantileRegression, ValidatedMixtureDensityNetwork,
                                     NoiseRegularisedMDN])
 def test_bad_data_is_refused_before_training(method, monkeypatch):
-    import mdn_utils.baseline
-    import mdn_utils.loop
-    import mdn_utils.train
+    import mdn_utils.core.baseline
+    import mdn_utils.core.loop
+    import mdn_utils.core.train
 
     def no_training(*args, **kwargs):
         raise AssertionError("training started on bad input")
 
-    for module, name in ((mdn_utils.baseline, "build_mean_regressor"),
-                         (mdn_utils.train, "train_mdn"), (mdn_utils.loop, "make_train_loop")):
+    for module, name in ((mdn_utils.core.baseline, "build_mean_regressor"),
+                         (mdn_utils.core.train, "train_mdn"), (mdn_utils.core.loop, "make_train_loop")):
         monkeypatch.setattr(module, name, no_training)
     model = method()
     x = np.linspace(0, 1, 10)
@@ -273,7 +271,7 @@ def test_bad_data_is_refused_before_training(method, monkeypatch):
 
 
 def test_binned_head_refuses_a_constant_y_before_training(monkeypatch):
-    import mdn_utils.loop
-    monkeypatch.setattr(mdn_utils.loop, "make_train_loop", None)
+    import mdn_utils.core.loop
+    monkeypatch.setattr(mdn_utils.core.loop, "make_train_loop", None)
     with pytest.raises(ValueError, match="y must not be constant"):
         BinnedHead().fit(np.linspace(0, 1, 5), np.full(5, 2.0))

@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils import calibration
+from mdn_utils.diagnostics import calibration
 from mdn_utils.compare import metrics
-from mdn_utils.compare.base import (ConditionalModel, GaussianMixtureModel, MetricUnavailable,
-                                    categorical_draws)
+from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, categorical_draws
 
 
 class StandardNormal(GaussianMixtureModel):
@@ -188,7 +187,7 @@ def test_bad_input_is_refused_by_name(gaussian_data):
     with pytest.raises(ValueError, match="levels must be strictly increasing"):
         metrics.level_cell_widths([0.5, 0.2])
     with pytest.raises(ValueError, match="no exact density"):
-        from mdn_utils.data import ArrayDataset
+        from mdn_utils.problems.datasets import ArrayDataset
         metrics.gap_to_floor(model, ArrayDataset(x, y), x, y)
     with pytest.raises(ValueError, match="sigma"):
         metrics.crps_gaussian(0.0, -1.0, 0.0)

@@ -3,9 +3,9 @@ fresh ``loop.make_train_loop`` gives; a non-finite loss raises ``train.NonFinite
 import numpy as np
 import pytest
 
-from mdn_utils.compare import (BinnedHead, ConditionalSplineFlow, HomoscedasticGaussian,
-                               QuantileRegression, networks)
-from mdn_utils.data import get_dataset
+from mdn_utils.compare import BinnedHead, ConditionalSplineFlow, HomoscedasticGaussian, QuantileRegression
+from mdn_utils.compare import networks
+from mdn_utils.problems.datasets import get_dataset
 
 SMALL = dict(hidden_units=4, hidden_layers=1, steps=20, batch_size=16)
 
@@ -45,7 +45,7 @@ def test_reused_trace_gives_the_weights_of_a_fresh_loop(cls, monkeypatch):
 def test_non_finite_loss_raises_with_its_step():
     """Half the targets are NaN: the first minibatch that draws one has a NaN loss. Both
     loops stop at the same step and raise train.NonFiniteLoss (a FloatingPointError)."""
-    from mdn_utils.train import NonFiniteLoss
+    from mdn_utils.core.train import NonFiniteLoss
     x = np.linspace(0, 1, 40)[:, None]
     target = np.where(np.arange(40) < 20, 1.0, np.nan)[:, None]
     settings = networks.NetworkSettings(4, 1, "tanh", 20, 8, 1e-3, False)

@@ -9,8 +9,7 @@ import pytest
 from mdn_utils.compare import crossval
 from mdn_utils.compare.kde import KernelConditionalDensity
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
-from mdn_utils.compare.mdn import (MixtureDensityNetwork, NoiseRegularisedMDN,
-                                   ValidatedMixtureDensityNetwork)
+from mdn_utils.compare.mdn import MixtureDensityNetwork, NoiseRegularisedMDN, ValidatedMixtureDensityNetwork
 
 TINY = dict(steps=20, eval_every=20, hidden_units=8, jit_compile=False, cache=False)
 
@@ -25,12 +24,12 @@ def two_branches():
 
 @pytest.fixture
 def no_training(monkeypatch):
-    import mdn_utils.train
+    import mdn_utils.core.train
 
     def refuse(*args, **kwargs):
         raise AssertionError("training started on bad input")
 
-    monkeypatch.setattr(mdn_utils.train, "train_mdn", refuse)
+    monkeypatch.setattr(mdn_utils.core.train, "train_mdn", refuse)
 
 
 # --------------------------------------------------------------------------- K by validation
@@ -90,16 +89,16 @@ def test_noise_rule_needs_one_column_of_x(no_training):
 
 # --------------------------------------------------------------------------- noise rule
 def test_noise_widths_follow_the_rule_of_thumb_on_the_data_fitted(monkeypatch, two_branches):
-    import mdn_utils.train
+    import mdn_utils.core.train
     seen = {}
-    real = mdn_utils.train.train_mdn
+    real = mdn_utils.core.train.train_mdn
 
     @functools.wraps(real)                   # keeps train_mdn's signature for the checks
     def spy(x, y, **settings):
         seen.update(settings)
         return real(x, y, **settings)
 
-    monkeypatch.setattr(mdn_utils.train, "train_mdn", spy)
+    monkeypatch.setattr(mdn_utils.core.train, "train_mdn", spy)
     x, y = two_branches
     model = NoiseRegularisedMDN(3, noise_scale=0.5, **TINY).fit(x[:64], y[:64], seed=0)
     h = 0.5 * 64 ** (-1 / 6)                      # c n^(-1/(4 + d)), d = 2

@@ -6,7 +6,8 @@ import inspect
 import numpy as np
 import pytest
 
-from mdn_utils.compare import METHODS, crossval, metrics, report
+from mdn_utils.compare import METHODS
+from mdn_utils.compare import crossval, metrics, report
 from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable
 from mdn_utils.compare.kde import KernelConditionalDensity
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
@@ -82,7 +83,7 @@ def test_classes_and_overrides_replace_one_method_and_unknown_keys_are_refused()
 
 
 def test_train_mdn_defaults_read_without_tensorflow_match_the_signature():
-    from mdn_utils.train import train_mdn
+    from mdn_utils.core.train import train_mdn
     expected = {name: p.default for name, p in inspect.signature(train_mdn).parameters.items()
                 if p.kind is p.KEYWORD_ONLY}
     assert report.train_mdn_defaults() == expected
@@ -90,7 +91,7 @@ def test_train_mdn_defaults_read_without_tensorflow_match_the_signature():
 
 @pytest.mark.parametrize("set_dir", [True, False])
 def test_result_dir_is_the_model_cache_folder(monkeypatch, tmp_path, set_dir):
-    from mdn_utils import cache
+    from mdn_utils.book import cache
     if set_dir:
         monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
     else:
@@ -153,7 +154,7 @@ def test_the_key_changes_with_the_source_and_the_package_versions(monkeypatch, p
 
 
 def test_scores_agree_with_the_metrics_module(results_in):
-    from mdn_utils import data
+    from mdn_utils.problems import datasets as data
     x, y = data.sample("sinusoid_inverse", 300, seed=0)
     x_test, y_test = data.sample("sinusoid_inverse", 400, seed=2)
     spec = report.MethodSpec("line", LineGaussian, {"scale": 5.0})
@@ -219,10 +220,10 @@ def test_bad_input_is_refused_by_name(results_in, pairs):
     with pytest.raises(ValueError, match="x_test"):
         report.evaluate(spec, x, y, x_test[:5], y_test)
     with pytest.raises(ValueError, match="no exact density"):
-        from mdn_utils.data import ArrayDataset
+        from mdn_utils.problems.datasets import ArrayDataset
         report.evaluate(spec, x, y, x_test, y_test, ArrayDataset(x, y))
     with pytest.raises(ValueError, match="no exact density"):
-        from mdn_utils.data import ArrayDataset
+        from mdn_utils.problems.datasets import ArrayDataset
         report.compare_on_floor([spec], ArrayDataset(x, y), 10, 10)
     with pytest.raises(TypeError, match="use_cache"):
         report.evaluate(spec, x, y, x_test, y_test, use_cache="yes")

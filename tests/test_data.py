@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import special, stats
 
-from mdn_utils import data
+from mdn_utils.problems import datasets as data
 
 INVERSE = ["sinusoid_inverse", "bishop"]
 

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from mdn_utils import data, evaluation, model as mdn_model
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import evaluation, model as mdn_model
 
 
 def test_interval_coverage_of_uniform_pit_is_nominal():
@@ -48,7 +49,7 @@ def test_nll_gap_needs_an_exact_density():
 
 def test_markdown_table_escapes_pipes_and_checks_widths():
     import pytest
-    from mdn_utils.tables import markdown_table
+    from mdn_utils.book.tables import markdown_table
     table = markdown_table(["a", "b"], [["1", "x | y"]]).data
     assert table.splitlines() == ["| a | b |", "| --- | --- |", "| 1 | x \\| y |"]
     with pytest.raises(ValueError, match="2 cells"):

@@ -1,10 +1,11 @@
-"""mdn_utils.gradients: responsibilities and Bishop's closed-form derivatives of the
+"""mdn_utils.diagnostics.gradients: responsibilities and Bishop's closed-form derivatives of the
 mixture NLL, checked against tf.GradientTape of the book's log-space loss (float64)."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils import gradients, losses
+from mdn_utils.diagnostics import gradients
+from mdn_utils.core import losses
 
 
 def tape_gradients(logits, means, log_sigmas, y):

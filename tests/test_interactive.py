@@ -1,11 +1,12 @@
-"""The data the static sliders embed (mdn_utils.interactive), checked without a browser."""
+"""The data the static sliders embed (mdn_utils.book.interactive), checked without a browser."""
 import json
 import re
 
 import numpy as np
 import pytest
 
-from mdn_utils import interactive, sampling
+from mdn_utils.book import interactive
+from mdn_utils.core import sampling
 
 X = np.linspace(-2.0, 2.0, 5)
 Y_RANGE = (-6.0, 6.0)
@@ -69,7 +70,7 @@ def test_true_density_round_trips_through_uint8():
     x = np.linspace(-1.0, 1.0, 3)
     payload = interactive.slice_slider_data(*two_bumps(x), x, (-12, 12),
                                             dataset="sinusoid_inverse", true_points=241)
-    from mdn_utils import data
+    from mdn_utils.problems import datasets as data
     grid = np.linspace(-12, 12, 241)
     exact = data.conditional_density("sinusoid_inverse", x[1], grid)
     decoded = interactive.decode(payload["true"]["uint8"][1], np.uint8) / 255 \

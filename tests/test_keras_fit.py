@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from mdn_utils import evaluation, losses, model as mdn_model
+from mdn_utils.core import evaluation, losses, model as mdn_model
 
 RNG = np.random.default_rng(3)
 X = RNG.uniform(-1, 1, (2000, 1)).astype(np.float32)

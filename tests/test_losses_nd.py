@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from mdn_utils import losses
-from mdn_utils.params import HeadLayout, MixtureParams, triangle_index
+from mdn_utils.core import losses
+from mdn_utils.core.params import HeadLayout, MixtureParams, triangle_index
 
 tfd = tfp.distributions
 

@@ -2,7 +2,7 @@ import numpy as np
 import tensorflow as tf
 from scipy import stats
 
-from mdn_utils import mixture
+from mdn_utils.core import mixture
 
 
 def test_ancestral_and_mixture_same_family_agree_in_distribution():

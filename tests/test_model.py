@@ -4,8 +4,8 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from mdn_utils import baseline, model as mdn_model
-from mdn_utils.params import HeadLayout, scale_tril_from_raw, triangle_index
+from mdn_utils.core import baseline, model as mdn_model
+from mdn_utils.core.params import HeadLayout, scale_tril_from_raw, triangle_index
 
 RNG = np.random.default_rng(0)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils.params import MixtureParams, scale_tril_from_raw
+from mdn_utils.core.params import MixtureParams, scale_tril_from_raw
 
 
 def random_scale_tril(rng, n, k, d, dtype=np.float64):
@@ -173,7 +173,7 @@ def test_distribution_shapes(covariance):
 
 
 def test_distribution_d_1_has_event_shape_1_and_matches_the_1d_mixture():
-    from mdn_utils import mixture
+    from mdn_utils.core import mixture
     rng = np.random.default_rng(3)
     logits, means, log_sigmas = (rng.normal(size=(6, 4)) for _ in range(3))
     y = rng.normal(size=6)

@@ -5,7 +5,9 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from mdn_utils import data, mixture, model as mdn_model, plots
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import mixture, model as mdn_model
+from mdn_utils.book import plots
 
 X, Y = data.sample("sinusoid_inverse", 1000, seed=0)
 NET = mdn_model.build_mdn(num_components=4, hidden_units=8, adapt_to=(X, Y), seed=0)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils import cache, device, model as mdn_model, train
+from mdn_utils.book import cache
+from mdn_utils.core import device, model as mdn_model, train
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-1.0, 1.0, 512).astype(np.float32)

@@ -1,8 +1,9 @@
-"""``mdn_utils.remedies``: small-sample runs measured against the floor, K by validation."""
+"""``mdn_utils.book.remedies``: small-sample runs measured against the floor, K by validation."""
 import numpy as np
 import pytest
 
-from mdn_utils import data, remedies
+from mdn_utils.problems import datasets as data
+from mdn_utils.book import remedies
 
 TINY = dict(num_components=3, hidden_units=8, hidden_layers=1, steps=60, eval_every=30,
             batch_size=32, jit_compile=False, validation_pairs=100, test_pairs=300)

@@ -3,7 +3,7 @@ to 1 and whose conditional entropy does not move when the quadrature is refined.
 import numpy as np
 import pytest
 
-from mdn_utils import data, robot_arm
+from mdn_utils.problems import datasets as data, robot_arm
 
 ARM = robot_arm.ROBOT_ARM
 

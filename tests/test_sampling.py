@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from mdn_utils import mixture, sampling
+from mdn_utils.core import mixture, sampling
 
 PARAMS = (np.log([[0.2, 0.5, 0.3]]), np.array([[-4.0, 0.0, 3.0]]), np.log([[0.5, 0.8, 0.3]]))
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils import losses, stability
+from mdn_utils.core import losses, stability
 
 CASE = dict(y=0.0, logits=[0.0, 0.0, 0.0], means=[0.0, 1.0, -1.0], log_sigmas=[0.0] * 3)
 

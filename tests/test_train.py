@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils import data, device, evaluation, losses, model as mdn_model, train
-from mdn_utils.loop import make_train_loop
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import device, evaluation, losses, model as mdn_model, train
+from mdn_utils.core.loop import make_train_loop
 
 X, Y = data.sample("sinusoid_inverse", 2000, seed=0)
 SMALL = dict(num_components=3, hidden_units=8, steps=60, batch_size=64, eval_every=30,

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from mdn_utils import data, evaluation, model as mdn_model, train
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import evaluation, model as mdn_model, train
 
 DATASET = data.get_dataset("two_gaussians_2d")     # two correlated Gaussians (rho = +-0.8)
 X, Y = DATASET.sample(20_000, seed=0)

@@ -25,14 +25,13 @@ y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` 
 ``[n, Dx]``. Adding a method is one class with ``_fit`` and the hooks it can implement;
 list it in ``METHODS``.
 """
-from .base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
-from .binned import BinnedHead
-from .flow import ConditionalSplineFlow
-from .gaussian import HomoscedasticGaussian
-from .kde import KernelConditionalDensity
-from .mdn import (HeteroscedasticGaussian, MixtureDensityNetwork, NoiseRegularisedMDN,
-                  ValidatedMixtureDensityNetwork)
-from .quantile import QuantileRegression
+from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
+from mdn_utils.compare.binned import BinnedHead
+from mdn_utils.compare.flow import ConditionalSplineFlow
+from mdn_utils.compare.gaussian import HomoscedasticGaussian
+from mdn_utils.compare.kde import KernelConditionalDensity
+from mdn_utils.compare.mdn import HeteroscedasticGaussian, MixtureDensityNetwork, NoiseRegularisedMDN, ValidatedMixtureDensityNetwork
+from mdn_utils.compare.quantile import QuantileRegression
 
 METHODS = {
     "homoscedastic_gaussian": HomoscedasticGaussian,

@@ -35,7 +35,7 @@ import time
 import numpy as np
 from scipy import special
 
-from .. import checks
+from mdn_utils import checks
 
 CHUNK = 512                       # rows of x per chunk in the mixture computations
 CLOSED_FORM_CRPS_MAX_COMPONENTS = 64   # above this, the CRPS comes from samples
@@ -269,7 +269,7 @@ class GaussianMixtureModel(ConditionalModel):
     def closed_form_crps(self, x, y):
         x, y = self._pairs(x, y)
         out = np.empty(len(x))
-        from ..calibration import crps_mixture
+        from mdn_utils.diagnostics.calibration import crps_mixture
         for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
             if mu.shape[1] > CLOSED_FORM_CRPS_MAX_COMPONENTS:
                 return None

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import checks
-from .base import ConditionalModel, categorical_draws
-from .networks import NetworkSettings, dense_network, train_network
+from mdn_utils import checks
+from mdn_utils.compare.base import ConditionalModel, categorical_draws
+from mdn_utils.compare.networks import NetworkSettings, dense_network, train_network
 
 
 class BinnedHead(ConditionalModel):

@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from .. import checks
-from .base import ConditionalModel, MetricUnavailable, x_matrix, y_column
-from .metrics import Estimate, Unavailable, crps_values, mean_and_error
+from mdn_utils import checks
+from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, x_matrix, y_column
+from mdn_utils.compare.metrics import Estimate, Unavailable, crps_values, mean_and_error
 
 
 def kfold(num_examples: int, num_folds: int = 5, seed: int = 0

@@ -44,9 +44,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import checks
-from .base import ConditionalModel
-from .networks import NetworkSettings, dense_network, train_network
+from mdn_utils import checks
+from mdn_utils.compare.base import ConditionalModel
+from mdn_utils.compare.networks import NetworkSettings, dense_network, train_network
 
 MIN_BIN_SIZE = 1e-3   # lower bound of every bin's width and height (units of z and u)
 MIN_SLOPE = 1e-3      # lower bound of the slope at the interior knots

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import GaussianMixtureModel
-from .networks import NetworkSettings, train_network
+from mdn_utils.compare.base import GaussianMixtureModel
+from mdn_utils.compare.networks import NetworkSettings, train_network
 
 
 class HomoscedasticGaussian(GaussianMixtureModel):
@@ -36,7 +36,7 @@ class HomoscedasticGaussian(GaussianMixtureModel):
     def _fit(self, x, y, seed):
         import tensorflow as tf
 
-        from ..baseline import build_mean_regressor
+        from mdn_utils.core.baseline import build_mean_regressor
         self.regressor = build_mean_regressor(self.settings.hidden_units,
                                               self.settings.hidden_layers, "tanh",
                                               adapt_to=(x, y), seed=seed)

@@ -42,8 +42,8 @@ import warnings
 import numpy as np
 from scipy import special
 
-from .. import checks
-from .base import GaussianMixtureModel
+from mdn_utils import checks
+from mdn_utils.compare.base import GaussianMixtureModel
 
 # statsmodels also offers "cv_ls" (least-squares cross-validation); it is left out: on the
 # motorcycle data (a 106-row training set) it ran 123 s and returned h_y = 2e-54, a density of spikes.
@@ -82,8 +82,7 @@ class KernelConditionalDensity(GaussianMixtureModel):
         if not isinstance(self.bandwidth, str) and len(self.bandwidth) != 1 + x.shape[1]:
             raise ValueError(f"bandwidth must hold 1 + Dx = {1 + x.shape[1]} numbers "
                              f"(h_y, then one per column of x), got {len(self.bandwidth)}")
-        from statsmodels.nonparametric.kernel_density import (EstimatorSettings,
-                                                              KDEMultivariateConditional)
+        from statsmodels.nonparametric.kernel_density import (EstimatorSettings, KDEMultivariateConditional)
         efficient = (self.bandwidth_subsample is not None and isinstance(self.bandwidth, str)
                      and len(y) > self.bandwidth_subsample)
         settings = EstimatorSettings(efficient=efficient, randomize=False,

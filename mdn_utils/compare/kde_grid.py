@@ -40,8 +40,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .. import checks
-from .kde import KernelConditionalDensity
+from mdn_utils import checks
+from mdn_utils.compare.kde import KernelConditionalDensity
 
 DEFAULT_FACTORS = (0.2, 0.3, 0.45, 0.65, 1.0, 1.5)
 SPLITS = ("rows", "x_values")

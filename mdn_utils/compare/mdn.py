@@ -24,8 +24,8 @@ import inspect
 import numpy as np
 from scipy import special
 
-from .. import checks
-from .base import GaussianMixtureModel
+from mdn_utils import checks
+from mdn_utils.compare.base import GaussianMixtureModel
 
 _RESERVED = {"num_components", "seed", "progress", "x", "y", "refresh"}
 
@@ -40,7 +40,7 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         self.num_components = checks.positive_int("num_components", num_components)
         if not isinstance(cache, bool):
             raise TypeError(f"cache must be True or False, got {cache!r}")
-        from ..train import train_mdn   # loads TensorFlow
+        from mdn_utils.core.train import train_mdn   # loads TensorFlow
         allowed = set(inspect.signature(train_mdn).parameters) - _RESERVED
         unknown = sorted(set(train_settings) - allowed)
         if unknown:
@@ -56,7 +56,8 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         return None if self.result is None else self.result.model
 
     def _fit(self, x, y, seed):
-        from .. import cache, train
+        from mdn_utils.book import cache
+        from mdn_utils.core import train
         settings = dict(self.train_settings, num_components=self.num_components, seed=seed,
                         progress=False)
         x32, y32 = x.astype(np.float32), y.astype(np.float32)
@@ -67,7 +68,7 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         return self.result.seconds
 
     def _mixture(self, x):
-        from ..model import predict_params
+        from mdn_utils.core.model import predict_params
         logits, means, log_sigmas = (a.astype(np.float64)
                                      for a in predict_params(self.model, x.astype(np.float32)))
         return special.log_softmax(logits, axis=1), means, np.exp(log_sigmas)
@@ -128,7 +129,7 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
         return MixtureDensityNetwork(num_components, cache=self.cache, **self.train_settings)
 
     def _fit(self, x, y, seed):
-        from .crossval import select_by_validation
+        from mdn_utils.compare.crossval import select_by_validation
         selection = select_by_validation(self._candidate, self.candidates, x, y,
                                          self.validation_fraction, seed)
         self.validation_nll = dict(selection.validation_nll)
@@ -173,7 +174,7 @@ class NoiseRegularisedMDN(MixtureDensityNetwork):
         if x.shape[1] != 1:
             raise ValueError(f"x must have one column for the rule of thumb (d = 2), got "
                              f"shape {x.shape}")
-        from ..remedies import rule_of_thumb_noise
+        from mdn_utils.book.remedies import rule_of_thumb_noise
         self.noise = rule_of_thumb_noise(x[:, 0], y, c=self.noise_scale)
         plain = self.train_settings
         self.train_settings = dict(plain, **self.noise)

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from .. import checks
-from ..data import get_dataset, require_density
-from .base import ConditionalModel, MetricUnavailable, check_levels, x_matrix, y_column
+from mdn_utils import checks
+from mdn_utils.problems.datasets import get_dataset, require_density
+from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, check_levels, x_matrix, y_column
 
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
 
@@ -105,7 +105,7 @@ def gap_to_floor(model, dataset, x, y):
     the model runs). gap = mean_i[-log p_model(y_i | x_i) + log p_true(y_i | x_i)], the
     average KL divergence from the truth to the model estimated on the test points.
     """
-    from ..evaluation import Gap   # here, not at import: evaluation loads TensorFlow
+    from mdn_utils.core.evaluation import Gap   # here, not at import: evaluation loads TensorFlow
 
     spec = require_density(dataset, "gap_to_floor (the gap to the Bayes floor)")
     _check_model(model)

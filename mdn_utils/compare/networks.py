@@ -27,7 +27,7 @@ import json
 
 import numpy as np
 
-from .. import checks
+from mdn_utils import checks
 
 _TRAINERS: dict = {}   # (structure, loss_key, settings) -> _Trainer
 
@@ -37,7 +37,7 @@ class NetworkSettings:
 
     def __init__(self, hidden_units: int, hidden_layers: int, activation: str, steps: int,
                  batch_size: int, learning_rate: float, jit_compile: bool):
-        from ..model import _check_trunk   # names the bad argument; no TensorFlow op
+        from mdn_utils.core.model import _check_trunk   # names the bad argument; no TensorFlow op
         self.hidden_units, self.hidden_layers, self.activation, _ = _check_trunk(
             hidden_units, hidden_layers, activation, 0)
         self.steps = checks.positive_int("steps", steps)
@@ -61,7 +61,7 @@ def dense_network(x, outputs: int, settings: NetworkSettings, seed: int, name: s
     """
     import keras
 
-    from ..model import _glorot, _moments, _trunk
+    from mdn_utils.core.model import _glorot, _moments, _trunk
     inputs, h = _trunk(settings.hidden_units, settings.hidden_layers, settings.activation, x,
                        x.shape[1], seed)
     out = keras.layers.Dense(outputs, kernel_initializer=_glorot(seed, 100), name="raw_" + name)(h)
@@ -87,13 +87,13 @@ def train_network(network, x, target, loss_fn, settings: NetworkSettings, seed: 
     import keras
     import tensorflow as tf
 
-    from ..device import set_seed
-    from ..train import NonFiniteLoss
+    from mdn_utils.core.device import set_seed
+    from mdn_utils.core.train import NonFiniteLoss
     set_seed(seed)
     x32, target32 = np.asarray(x, np.float32), np.asarray(target, np.float32)
     structure = None if loss_key is None else _structure(network)
     if structure is None:
-        from ..loop import make_train_loop
+        from mdn_utils.core.loop import make_train_loop
         schedule = keras.optimizers.schedules.CosineDecay(settings.learning_rate,
                                                           settings.steps, alpha=0.01)
         run = make_train_loop(network, keras.optimizers.Adam(schedule), x32, target32,

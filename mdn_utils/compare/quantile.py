@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import ConditionalModel, MetricUnavailable, check_levels
-from .networks import NetworkSettings, dense_network, train_network
+from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, check_levels
+from mdn_utils.compare.networks import NetworkSettings, dense_network, train_network
 
 # 0.025, 0.05, 0.10, ..., 0.95, 0.975: the central 50, 80, 90 and 95 % intervals' ends.
 DEFAULT_LEVELS = (0.025,) + tuple(round(0.05 * j, 2) for j in range(1, 20)) + (0.975,)

@@ -45,17 +45,19 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import checks
-from ..data import get_dataset
-from . import METHODS
-from .base import ConditionalModel, MetricUnavailable, x_matrix, y_column
-from .crossval import kfold
-from .metrics import Estimate, Unavailable, crps_values, mean_and_error
+from mdn_utils import checks
+from mdn_utils.problems.datasets import get_dataset
+from mdn_utils.compare import METHODS
+from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, x_matrix, y_column
+from mdn_utils.compare.crossval import kfold
+from mdn_utils.compare.metrics import Estimate, Unavailable, crps_values, mean_and_error
 
 PACKAGE = Path(__file__).resolve().parent.parent          # mdn_utils/
 # Modules outside compare/ whose code the methods run (cache.KEYED_MODULES and the rest).
-KEYED_FILES = ("checks", "data", "params", "losses", "model", "device", "loop", "train",
-               "baseline", "calibration", "evaluation", "mixture")
+KEYED_FILES = ("checks", "problems/datasets", "core/params", "core/losses", "core/model",
+               "core/device", "core/loop", "core/train", "core/baseline",
+               "diagnostics/calibration", "core/evaluation", "core/mixture", "book/remedies",
+               "problems/real", "problems/robot_arm")
 # Installed packages whose versions can change a result.
 KEYED_PACKAGES = ("tensorflow", "keras", "tensorflow-probability", "statsmodels", "numpy",
                   "scipy")
@@ -85,7 +87,7 @@ def accepted_settings(cls) -> set:
     names = {n for n, p in parameters.items()
              if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        from .mdn import MixtureDensityNetwork, _RESERVED
+        from mdn_utils.compare.mdn import MixtureDensityNetwork, _RESERVED
         if issubclass(cls, MixtureDensityNetwork):
             names |= set(train_mdn_defaults()) - _RESERVED
     return names
@@ -96,7 +98,7 @@ def train_mdn_defaults() -> dict:
     source of ``mdn_utils/train.py`` with ``ast`` (importing ``train`` would load TensorFlow,
     which a run from the result cache never needs; a test compares this with
     ``inspect.signature(train.train_mdn)``). Only literal defaults are supported."""
-    tree = ast.parse((PACKAGE / "train.py").read_text())
+    tree = ast.parse((PACKAGE / "core" / "train.py").read_text())
     function = next(node for node in tree.body
                     if isinstance(node, ast.FunctionDef) and node.name == "train_mdn")
     arguments = function.args

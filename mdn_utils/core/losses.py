@@ -40,9 +40,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from . import checks
-from .mixture import check_mixture_params, mixture_from_tensors
-from .params import HeadLayout, MixtureParams, scale_tril_from_raw_unchecked, triangle_index
+from mdn_utils import checks
+from mdn_utils.core.mixture import check_mixture_params, mixture_from_tensors
+from mdn_utils.core.params import HeadLayout, MixtureParams, scale_tril_from_raw_unchecked, triangle_index
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -257,7 +257,7 @@ class MixtureNLL(keras.losses.Loss):
     """The mean log-space mixture NLL as a Keras loss, for ``model.compile``/``fit``.
 
     ``y_true`` is ``[batch, D]`` (or ``[batch]`` for D = 1), ``y_pred`` the head's flat
-    output ``[batch, P]``; ``MixtureNLL(mdn_utils.model.head_layout(model))``.
+    output ``[batch, P]``; ``MixtureNLL(mdn_utils.core.model.head_layout(model))``.
     """
 
     def __init__(self, layout: HeadLayout, name: str = "mixture_nll", **kwargs):

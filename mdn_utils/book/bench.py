@@ -1,4 +1,4 @@
-"""``python -m mdn_utils.bench OUTPUT.json``: measure speed on this machine.
+"""``python -m mdn_utils.book.bench OUTPUT.json``: measure speed on this machine.
 
 ``make bench`` writes book/bench_results.json (the report chapter reads it). Measures
 (median of ``REPEATS`` timed runs, after an untimed warm-up):
@@ -38,15 +38,15 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from .data import sample
-from .evaluation import evaluate_nll
-from .loop import make_train_loop
-from .losses import MixtureNLL, head_nll
-from .model import build_mdn, head_layout, predict_params
-from .sampling import sample_with_temperature
-from .train import train_mdn
+from mdn_utils.problems.datasets import sample
+from mdn_utils.core.evaluation import evaluate_nll
+from mdn_utils.core.loop import make_train_loop
+from mdn_utils.core.losses import MixtureNLL, head_nll
+from mdn_utils.core.model import build_mdn, head_layout, predict_params
+from mdn_utils.core.sampling import sample_with_temperature
+from mdn_utils.core.train import train_mdn
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REPEATS = 5
 BATCH = 512
 ARM_BUDGET_SECONDS = 90   # the robot-arm issue's target: gap <= 0.02 nats within 90 s
@@ -238,7 +238,7 @@ def bench_sampler_vs_tfp(x, y, rows=200_000, per_row=5, seed=0):
     Also returns the mean and standard deviation of each variant's draws (all draw from the
     same mixture, so they agree up to Monte Carlo error).
     """
-    from .mixture import mixture_from_tensors
+    from mdn_utils.core.mixture import mixture_from_tensors
     params = predict_params(_model(x, y), np.linspace(x.min(), x.max(), rows))
     stateless_seed = tf.constant([seed, 0], tf.int32)
 
@@ -300,7 +300,8 @@ def bench_robot_arm_budget(budget_seconds=ARM_BUDGET_SECONDS, configs=(("angles"
     whole call, ``step_seconds`` that of the steps alone. In logit coordinates
     -log p(theta | x) = -log q(u | x) - log |du/dtheta| (``box_transform.BoxLogit``).
     """
-    from . import box_transform, data, evaluation
+    from mdn_utils.core import box_transform, evaluation
+    from mdn_utils.problems import datasets as data
     arm = data.get_dataset("robot_arm")
     x, theta = arm.sample(train_pairs, seed=0)
     x_test, theta_test = arm.sample(test_pairs, seed=2)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from . import checks
-from .device import set_seed
-from .model import _check_trunk, _glorot, _moments, _trunk, paired_data
+from mdn_utils import checks
+from mdn_utils.core.device import set_seed
+from mdn_utils.core.model import _check_trunk, _glorot, _moments, _trunk, paired_data
 
 
 def build_mean_regressor(hidden_units: int = 64, hidden_layers: int = 2,

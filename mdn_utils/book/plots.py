@@ -14,11 +14,11 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import checks
-from .data import conditional_density, get_dataset, has_density
-from .model import predict_params
-from .params import log_softmax
-from .sampling import sample_with_temperature
+from mdn_utils import checks
+from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
+from mdn_utils.core.model import predict_params
+from mdn_utils.core.params import log_softmax
+from mdn_utils.core.sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
 SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)

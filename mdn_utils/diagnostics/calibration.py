@@ -27,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from . import checks
-from .data import conditional_density, get_dataset, require_density
+from mdn_utils import checks
+from mdn_utils.problems.datasets import conditional_density, get_dataset, require_density
 
 _CHUNK = 2_048  # observations per chunk in the grid computations
 

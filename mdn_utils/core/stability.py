@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from . import checks
-from .losses import tfp_nll_unchecked
+from mdn_utils import checks
+from mdn_utils.core.losses import tfp_nll_unchecked
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ import json
 
 import numpy as np
 
-from . import checks
-from .data import conditional_density, get_dataset, has_density
-from .params import log_softmax
-from .sampling import sample_with_temperature
+from mdn_utils import checks
+from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
+from mdn_utils.core.params import log_softmax
+from mdn_utils.core.sampling import sample_with_temperature
 
 OFF_AXES = 65535          # uint16 code of a sample beyond the plotted y range
 _UINT16_TOP = 65534       # the largest code of a drawn sample
@@ -275,7 +275,7 @@ def slice_slider_from_model(model, dataset, num_x: int = 201, y_pad: float = 1.5
                             **options) -> dict:
     """``slice_slider_data`` for a trained 1-D MDN on ``num_x`` values of x spanning the
     dataset's x range (an odd ``num_x`` puts x = 0 in the middle of a symmetric range)."""
-    from .model import predict_params   # the TensorFlow side, imported only when needed
+    from mdn_utils.core.model import predict_params   # the TensorFlow side, imported only when needed
     dataset = get_dataset(dataset)
     num_x = checks.positive_int("num_x", num_x, minimum=2)
     y_pad = float(checks.finite_array("y_pad", y_pad, ndim=0))

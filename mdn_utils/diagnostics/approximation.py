@@ -58,8 +58,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from . import checks
-from .data import InverseProblem, get_dataset
+from mdn_utils import checks
+from mdn_utils.problems.datasets import InverseProblem, get_dataset
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 NORMAL_CUTOFF = 6.0            # Gaussian noise: support truncated at |x - f(y)| < 6 s
@@ -495,7 +495,7 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     in increasing order, each started also from the split mixtures of the K before;
     ``average_kl_finer_y`` evaluates the same fitted mixtures with a y quadrature of half
     the panel width and twice the nodes per panel, a check that the y quadrature has
-    converged. Cached on disk beside the model cache (``mdn_utils.cache.cache_dir()``) as
+    converged. Cached on disk beside the model cache (``mdn_utils.book.cache.cache_dir()``) as
     JSON, keyed by the source of this module and of ``data``, the dataset, K and the
     settings: a warm build reads it, a change to the code or the settings recomputes it.
     """
@@ -505,7 +505,8 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     import os
     import sys
 
-    from . import cache, data
+    from mdn_utils.book import cache
+    from mdn_utils.problems import datasets as data
 
     spec = _inverse_problem(dataset)
     components = [checks.positive_int("components", k) for k in components]

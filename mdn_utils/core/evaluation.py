@@ -6,7 +6,7 @@
   calibrated model u is uniform on [0, 1]; the central interval of mass c contains y_i
   exactly when (1 - c)/2 <= u_i <= (1 + c)/2, so ``interval_coverage`` needs no quantiles.
 
-A uniform pooled PIT is necessary, not sufficient, for calibration: ``mdn_utils.calibration``
+A uniform pooled PIT is necessary, not sufficient, for calibration: ``mdn_utils.diagnostics.calibration``
 checks it per bin of x, with coverage standard errors, HDR coverage and the CRPS.
 """
 from __future__ import annotations
@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
-from . import checks
-from .data import log_density, require_density
-from .losses import mixture_nll
-from .mixture import mixture_from_tensors
-from .model import head_layout, paired_data, predict_mixture, predict_params
+from mdn_utils import checks
+from mdn_utils.problems.datasets import log_density, require_density
+from mdn_utils.core.losses import mixture_nll
+from mdn_utils.core.mixture import mixture_from_tensors
+from mdn_utils.core.model import head_layout, paired_data, predict_mixture, predict_params
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ class Gap:
 def nll_gap(model, dataset, x, y) -> Gap:
     """Test NLL of ``model`` and the exact floor on the same (x, y), with the gap's s.e.
 
-    ``dataset`` is a dataset object or a built-in name (``mdn_utils.data``); it must have
+    ``dataset`` is a dataset object or a built-in name (``mdn_utils.problems.datasets``); it must have
     an exact density (a ``ValueError`` naming it otherwise, before the model runs).
     """
     dataset = require_density(dataset, "nll_gap (the gap to the Bayes floor)")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import checks
+from mdn_utils import checks
 
 # float32 data can round onto a box edge, where u is infinite: such values are moved
 # inside by this fraction of the box's width (2^-23, float32's resolution at 1).

@@ -28,7 +28,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from . import baseline, checks, data, device, loop, losses, model, params, train
+from mdn_utils.core import baseline, device, loop, losses, model, params, train
+from mdn_utils import checks
+from mdn_utils.problems import datasets as data
 
 KEYED_MODULES = (checks, data, params, losses, model, device, loop, train)
 UNKEYED_SETTINGS = ("validation_data", "progress")   # change no weight
@@ -42,7 +44,7 @@ def cache_dir() -> Path:
     """The folder that holds cached models (created on first use)."""
     if os.environ.get("MDN_CACHE_DIR"):
         return Path(os.environ["MDN_CACHE_DIR"])
-    checkout = Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parents[2]
     if (checkout / "pyproject.toml").is_file():
         return checkout / "_build" / "model_cache"
     return Path.home() / ".cache" / "mdn-book"

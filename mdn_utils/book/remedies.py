@@ -24,8 +24,11 @@ import keras
 import numpy as np
 from scipy import special, stats
 
-from . import cache, checks, data, evaluation
-from .model import predict_params
+from mdn_utils.book import cache
+from mdn_utils import checks
+from mdn_utils.problems import datasets as data
+from mdn_utils.core import evaluation
+from mdn_utils.core.model import predict_params
 
 TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 0, 1_000, 2_000
 

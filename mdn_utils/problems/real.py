@@ -1,4 +1,4 @@
-"""Real data shipped with the package: small CSV files in ``mdn_utils/compare/data/``.
+"""Real data shipped with the package: small CSV files in ``mdn_utils/problems/data/``.
 
 * ``old_faithful()``: 272 eruptions of the Old Faithful geyser (R's ``datasets::faithful``):
   x = ``waiting`` (minutes), y = ``eruptions`` (duration, minutes). p(y | x) is bimodal for
@@ -7,7 +7,7 @@
   x = ``times`` (ms after impact), y = ``accel`` (head acceleration, g). The noise is
   strongly heteroscedastic: almost none before about 15 ms, tens of g later.
 
-Both load as ``mdn_utils.data.ArrayDataset`` (no exact density: compare models by held-out
+Both load as ``mdn_utils.problems.datasets.ArrayDataset`` (no exact density: compare models by held-out
 NLL, for example by k-fold cross-validation). Where the files come from, their licences
 and their sha256 checksums: ``data/README.md`` beside this module (``SHA256`` holds the
 same checksums; the tests compare them with the files).
@@ -18,8 +18,8 @@ import hashlib
 from importlib import resources
 from pathlib import Path
 
-from .. import checks
-from ..data import ArrayDataset
+from mdn_utils import checks
+from mdn_utils.problems.datasets import ArrayDataset
 
 # file name -> (x column, y column, sha256 of the shipped file)
 FILES = {
@@ -35,7 +35,7 @@ SHA256 = {
 def data_path(file_name: str) -> Path:
     """The path of a shipped data file (works for editable and regular installs)."""
     checks.one_of("file_name", file_name, SHA256)
-    path = Path(str(resources.files("mdn_utils.compare") / "data" / file_name))
+    path = Path(str(resources.files("mdn_utils.problems") / "data" / file_name))
     if not path.is_file():
         raise FileNotFoundError(f"{file_name} is missing from the installed package at {path}; "
                                 "reinstall mdn_utils (its package data includes data/*.csv)")

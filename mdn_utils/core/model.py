@@ -28,8 +28,8 @@ import re
 import keras
 import numpy as np
 
-from . import checks
-from .params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
+from mdn_utils import checks
+from mdn_utils.core.params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
 
 LAYOUT_NAME = re.compile(r"mixture_params_(?P<covariance>diag|full)_k(?P<k>\d+)_d(?P<d>\d+)")
 MIN_VARIANCE = 1e-12   # a constant column of data is not rescaled by 1 / 0
@@ -205,7 +205,7 @@ def head_layout(model: keras.Model) -> HeadLayout:
         match = LAYOUT_NAME.fullmatch(layer.name)
         if match:
             return HeadLayout(int(match["k"]), int(match["d"]), match["covariance"])
-    raise ValueError("model must be an MDN made by mdn_utils.model.build_mdn (no "
+    raise ValueError("model must be an MDN made by mdn_utils.core.model.build_mdn (no "
                      "mixture_params_... output layer)")
 
 

@@ -38,9 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from . import checks
-from .mixture import mixture_arrays
-from .params import log_softmax
+from mdn_utils import checks
+from mdn_utils.core.mixture import mixture_arrays
+from mdn_utils.core.params import log_softmax
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 

@@ -27,10 +27,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from . import checks
-from .mixture import mixture_arrays
-from .model import predict_mixture
-from .params import MixtureParams, log_softmax
+from mdn_utils import checks
+from mdn_utils.core.mixture import mixture_arrays
+from mdn_utils.core.model import predict_mixture
+from mdn_utils.core.params import MixtureParams, log_softmax
 
 
 def _check_params(mixture_logits, means, log_sigmas):

@@ -21,7 +21,7 @@ The built-in datasets (``DATASETS``, looked up by ``get_dataset(name)``):
 * ``"two_gaussians_2d"``: x ~ U(-1, 1), y in R^2 from a mixture of two correlated
   Gaussians whose weights and means depend on x (``TwoGaussians2D``).
 * ``"robot_arm"`` (Bishop 1994): x = noisy end-effector position of a two-link arm,
-  y = its two joint angles (``mdn_utils.robot_arm.RobotArm``).
+  y = its two joint angles (``mdn_utils.problems.robot_arm.RobotArm``).
 
 The first two are "inverse problems" (``InverseProblem``): y is drawn first, x is a noisy
 function of y, and the book models p(y | x), which has several modes wherever the forward
@@ -44,8 +44,8 @@ from typing import Callable, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from . import checks
-from .robot_arm import ROBOT_ARM  # the 2-D robot arm (imports only checks)
+from mdn_utils import checks
+from mdn_utils.problems.robot_arm import ROBOT_ARM  # the 2-D robot arm (imports only checks)
 
 GRID_POINTS = 4_001   # y grid for the evidence p(x); quadrature error below 1e-6
 EVIDENCE_NODES = 4_001  # x nodes of the spline through log p(x) (Gaussian noise)

@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from . import checks
+from mdn_utils import checks
 
 tfd = tfp.distributions
 

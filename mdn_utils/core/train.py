@@ -26,12 +26,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import checks
-from .device import DeviceChoice, choose_device, set_seed
-from .loop import make_train_loop
-from .losses import LOSSES, head_nll, mixture_nll
-from .model import build_mdn, head_layout, paired_data, predict_mixture
-from .params import COVARIANCES
+from mdn_utils import checks
+from mdn_utils.core.device import DeviceChoice, choose_device, set_seed
+from mdn_utils.core.loop import make_train_loop
+from mdn_utils.core.losses import LOSSES, head_nll, mixture_nll
+from mdn_utils.core.model import build_mdn, head_layout, paired_data, predict_mixture
+from mdn_utils.core.params import COVARIANCES
 
 
 class NonFiniteLoss(FloatingPointError):

@@ -39,7 +39,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from . import checks
+from mdn_utils import checks
 
 # As a public re-implementation of Bishop (1994) writes them; not checked against the report:
 LINK_LENGTHS = (0.8, 0.2)                       # L1, L2
@@ -130,7 +130,7 @@ def inverse(x, link_lengths=LINK_LENGTHS) -> np.ndarray:
 class RobotArm:
     """The robot-arm dataset: x = end-effector position ``[n, 2]`` (with Gaussian noise of
     standard deviation ``noise_std``), y = joint angles theta ``[n, 2]``, uniform on the box
-    ``theta1_range`` x ``theta2_range``. Implements ``mdn_utils.data.Dataset`` with an exact
+    ``theta1_range`` x ``theta2_range``. Implements ``mdn_utils.problems.datasets.Dataset`` with an exact
     ``log_density`` (see the module docstring for the quadrature; ``nodes`` = Gauss-Legendre
     nodes (per branch in theta_2, per theta_2 node in theta_1), ``window`` = half-width of the
     region integrated, in noise standard deviations).
@@ -382,7 +382,7 @@ def ray_points(angle: float, radii) -> np.ndarray:
 def model_log_density_grid(net, x_points, theta) -> np.ndarray:
     """log p_model(theta | x) of an MDN with 2-D y at each of ``x_points`` ``[m, 2]`` for every
     theta ``[..., 2]``: returns ``[..., m]`` (the model runs once per x; TFP broadcasts)."""
-    from .model import predictive_distribution   # TensorFlow only when a model is used
+    from mdn_utils.core.model import predictive_distribution   # TensorFlow only when a model is used
     x_points = _points("x_points", x_points)
     theta = _theta("theta", theta)
     distribution = predictive_distribution(net, x_points.reshape(-1, 2).astype(np.float32))

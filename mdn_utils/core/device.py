@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
-from . import checks
+from mdn_utils import checks
 
 DEVICE_PREFERENCES = ("auto", "cpu", "gpu")
 
