@@ -76,10 +76,11 @@ test: book
 	$(BIN)/python -m pytest tests book --nbval-lax --nbval-current-env -p no:cacheprovider -v --durations=20
 	MDN_FAKE_GPUS=1 $(BIN)/python -m pytest $(DEVICE_TESTS) -p no:cacheprovider -q
 
-# The unit tests alone: no site, no build-failure builds.
+# The quick unit tests: no site, no build-failure builds, and none marked slow (those that
+# train a network or run for seconds; `make test` runs them).
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests --ignore=tests/test_site.py \
-		--ignore=tests/test_build_fails.py -p no:cacheprovider -q
+		--ignore=tests/test_build_fails.py -m "not slow" -p no:cacheprovider -q
 
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest book --nbval-lax --nbval-current-env -p no:cacheprovider

@@ -1,13 +1,22 @@
 """mdn_utils: the library behind the MDN book.
 
-Subpackages, in the order data flows (each imports only those before it)::
+Subpackages, lowest layer first; each imports only the layers below it (the import
+contracts in pyproject.toml, checked by tests/test_import_contract.py)::
 
-    checks        argument validation shared by every subpackage
-    problems      the datasets: synthetic ones with an exact density, the robot arm, real data
-    core          the MDN: mixture parameters, losses, the Keras model, the training loop, sampling
-    diagnostics   scores, calibration, approximation floors, gradients (NumPy)
-    compare       the MDN's alternatives behind one estimator interface
-    book          what only the book needs: plots, interactive figures, tables, the store, bench
+    checks        argument validation shared by every subpackage (one module)
+    problems      the datasets: datasets (synthetic, with an exact density), robot_arm,
+                  real (the CSV files in problems/data)
+    core          the MDN: params, mixture, losses, model, device, loop, train, baseline,
+                  sampling, box_transform, stability, evaluation
+    diagnostics   measurements of a fitted model: calibration, approximation, gradients
+    compare       the MDN's alternatives behind one estimator interface: base, metrics,
+                  crossval, gaussian, mdn, kde, kde_grid, binned, flow, quantile,
+                  networks, report
+    book          what only the chapters need: plots, interactive, tables, cache,
+                  remedies, bench
+
+checks, problems and diagnostics import no TensorFlow, TensorFlow Probability or Keras;
+nothing in the package imports ``book``'s modules except ``book`` itself.
 """
 import os
 

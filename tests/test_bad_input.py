@@ -1,4 +1,6 @@
 """Every public entry point rejects bad input up front, naming the argument."""
+import functools
+
 import numpy as np
 import pytest
 
@@ -10,10 +12,21 @@ from mdn_utils.core.params import HeadLayout
 GOOD = (np.zeros((4, 3)), np.zeros((4, 3)), np.zeros((4, 3)))
 Y4 = np.zeros(4)
 X, Y = data.sample("bishop", 50, seed=0)
-NET = mdn_model.build_mdn(num_components=2, hidden_units=4)
 X2 = np.random.default_rng(0).normal(size=(50, 2))
 Y2 = np.random.default_rng(1).normal(size=(50, 2))
-NET2 = mdn_model.build_mdn(num_components=2, hidden_units=4, covariance="full", x_dim=2, y_dim=2)
+
+
+@functools.cache
+def net():
+    """A small untrained 1-D MDN, built on first use (not when the tests are collected)."""
+    return mdn_model.build_mdn(num_components=2, hidden_units=4)
+
+
+@functools.cache
+def net_2d():
+    """A small untrained MDN with x and y of width 2, full covariance, built on first use."""
+    return mdn_model.build_mdn(num_components=2, hidden_units=4, covariance="full",
+                               x_dim=2, y_dim=2)
 
 
 def _nan_params():
@@ -69,16 +82,16 @@ CASES = [
     (lambda: sampling.sample_with_temperature(GOOD[0], GOOD[1][:, :2], GOOD[2]), ValueError,
      "same shape"),
     (lambda: sampling.apply_temperature(GOOD[0], GOOD[2], tau=-1.0), ValueError, "tau"),
-    (lambda: plots.plot_pdf_slice(NET, 0.0), ValueError, "y_range or dataset"),
-    (lambda: plots.plot_density_heatmap(NET, (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
-    (lambda: plots.plot_density_heatmap(NET, (0.0, 1.0), (0.0, 1.0, 2.0)), ValueError, "y_range"),
+    (lambda: plots.plot_pdf_slice(net(), 0.0), ValueError, "y_range or dataset"),
+    (lambda: plots.plot_density_heatmap(net(), (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
+    (lambda: plots.plot_density_heatmap(net(), (0.0, 1.0), (0.0, 1.0, 2.0)), ValueError, "y_range"),
     (lambda: evaluation.interval_coverage([0.5, 0.2], levels=[0.5, 1.5]), ValueError, "levels"),
     (lambda: stability.finite_limit(losses.naive_nll_unchecked, "float32", "sigma"), ValueError,
      "parameter"),
-    (lambda: evaluation.nll_gap(NET, "bishop", [0.1, 0.2], [0.5]), ValueError, "batch sizes"),
-    (lambda: plots.temperature_frames(NET, (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
+    (lambda: evaluation.nll_gap(net(), "bishop", [0.1, 0.2], [0.5]), ValueError, "batch sizes"),
+    (lambda: plots.temperature_frames(net(), (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
      "taus"),
-    (lambda: plots.write_temperature_gif(NET, 42, (0, 1), (0, 1)), TypeError, "path"),
+    (lambda: plots.write_temperature_gif(net(), 42, (0, 1), (0, 1)), TypeError, "path"),
 ]
 
 
@@ -97,10 +110,11 @@ CASES += [
     (lambda: mdn_model.build_mdn(covariance="banded"), ValueError, "covariance"),
     (lambda: mdn_model.build_mdn(adapt_to=(X2, Y2), y_dim=3), ValueError, "y_dim"),
     (lambda: mdn_model.build_mdn(x_dim=0), ValueError, "x_dim"),
-    (lambda: mdn_model.predict_flat(NET2, np.zeros((4, 3))), ValueError, "x must have 2 columns"),
+    (lambda: mdn_model.predict_flat(net_2d(), np.zeros((4, 3))), ValueError,
+     "x must have 2 columns"),
     (lambda: mdn_model.predict_mixture("not a model", X2), TypeError, "model"),
-    (lambda: evaluation.evaluate_nll(NET2, X2, Y), ValueError, "y must have D = 2"),
-    (lambda: evaluation.evaluate_nll(NET2, X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: evaluation.evaluate_nll(net_2d(), X2, Y), ValueError, "y must have D = 2"),
+    (lambda: evaluation.evaluate_nll(net_2d(), X2, Y2[:10]), ValueError, "batch sizes"),
     (lambda: HeadLayout(0, 2), ValueError, "num_components"),
     (lambda: HeadLayout(2, 2, "spherical"), ValueError, "covariance"),
     (lambda: HeadLayout(2, 2, "full").params(np.zeros((3, 13))), ValueError,

@@ -3,6 +3,7 @@ section measures a gap to the exact floor (on a tiny budget here; timing is neve
 import json
 
 import numpy as np
+import pytest
 
 from mdn_utils.book import bench
 
@@ -33,6 +34,7 @@ def test_a_full_run_runs_every_section_in_order(tmp_path, monkeypatch):
     assert bench.SECTIONS[-1] == "chapters"
 
 
+@pytest.mark.slow
 def test_robot_arm_budget_measures_a_gap_to_the_floor():
     (run,) = bench.bench_robot_arm_budget(budget_seconds=0.01, configs=(("logit", 2),))
     assert run["coordinates"] == "logit" and run["num_components"] == 2
@@ -49,6 +51,7 @@ def test_sampler_vs_tfp_is_a_section_of_its_own(monkeypatch):
     assert bench._run_section("sampler_vs_tfp") == ["s"] and calls == [200_000]
 
 
+@pytest.mark.slow
 def test_every_sampler_draws_from_the_same_mixture():
     from mdn_utils.problems.datasets import sample
     x, y = sample("sinusoid_inverse", 2_000, seed=0)
@@ -64,6 +67,7 @@ def test_every_sampler_draws_from_the_same_mixture():
         assert abs(r["std"] / reference["std"] - 1) < 0.05, r
 
 
+@pytest.mark.slow
 def test_fit_variants_record_what_keras_ran():
     from mdn_utils.problems.datasets import sample
     x, y = sample("sinusoid_inverse", 4 * bench.BATCH, seed=0)

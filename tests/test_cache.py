@@ -32,6 +32,7 @@ def test_key_changes_with_settings_and_data():
     assert cache.cache_key(X, y) != base
 
 
+@pytest.mark.slow
 def test_second_call_loads_the_same_model_and_measurements(monkeypatch):
     first = cache.trained_mdn(X, Y, **SMALL)
 
@@ -68,6 +69,7 @@ def test_regressor_key_fills_defaults_and_changes_with_what_changes_weights():
     assert cache.regressor_key(X, Y + 1) != base
 
 
+@pytest.mark.slow
 def test_second_regressor_call_loads_the_same_model(monkeypatch):
     from mdn_utils.core import baseline
     first = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)

@@ -130,6 +130,7 @@ def test_calibration_takes_dataset_objects():
                                (2 * y + 1 - low) / (high - low), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_exact_conditional_pit_passes_per_bin():
     x, y = data.sample("sinusoid_inverse", 20_000, seed=5)
     pit, _ = calibration.exact_pit_and_crps("sinusoid_inverse", x, y)

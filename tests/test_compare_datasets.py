@@ -60,9 +60,9 @@ def test_bad_names_are_refused_by_name():
 def test_package_data_is_declared_for_installs():
     """A regular (non-editable) install must carry the subpackage and its CSV files."""
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "mdn_utils.compare" in tool["packages"]
-    patterns = tool["package-data"]["mdn_utils.compare"]
-    shipped = [p.relative_to(ROOT / "mdn_utils" / "compare").as_posix()
+    assert "mdn_utils.problems" in tool["packages"]
+    patterns = tool["package-data"]["mdn_utils.problems"]
+    shipped = [p.relative_to(ROOT / "mdn_utils" / "problems").as_posix()
                for p in (ROOT / "mdn_utils" / "problems" / "data").iterdir()]
     for name in shipped:
         assert any(Path(name).match(pattern) for pattern in patterns), name

@@ -34,6 +34,7 @@ def test_registered():
     assert ConditionalSplineFlow.name == "spline flow"
 
 
+@pytest.mark.slow
 def test_shapes_and_types(flow, data):
     x, y = data
     log_p = flow.log_prob(x[:7], y[:7])
@@ -50,6 +51,7 @@ def test_shapes_and_types(flow, data):
     assert np.isfinite(flow.mean_training_loss)
 
 
+@pytest.mark.slow
 def test_log_prob_integrates_to_one_and_cdf_is_its_integral(flow):
     """Trapezoid rule on a fine y grid reaching 8 standard deviations of y, twice the
     bound B = 4 of standardised y (so the identity tails are integrated too). At x = 3.0,
@@ -65,6 +67,7 @@ def test_log_prob_integrates_to_one_and_cdf_is_its_integral(flow):
         assert np.max(np.abs(cdf - running)) < 2e-5
 
 
+@pytest.mark.slow
 def test_quantiles_invert_the_cdf(flow):
     levels = np.array([1e-6, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 1 - 1e-6])
     points = np.array([-0.8, 0.1, 0.6])
@@ -76,6 +79,7 @@ def test_quantiles_invert_the_cdf(flow):
     assert np.all(np.abs(q[:, [0, -1]] - flow.y_mean) > flow.bound * flow.y_std)
 
 
+@pytest.mark.slow
 def test_samples_follow_the_cdf(flow):
     """Kolmogorov-Smirnov statistic of 4,000 draws against the model's own CDF, below the
     1% critical value 1.63 / sqrt(n)."""
@@ -85,6 +89,7 @@ def test_samples_follow_the_cdf(flow):
         assert statistic < 1.63 / np.sqrt(len(draws))
 
 
+@pytest.mark.slow
 def test_finds_two_modes_that_a_gaussian_cannot(flow):
     """Held-out NLL against the best single Gaussian (the training y's mean and variance:
     y does not depend on x here); and almost no mass between the modes."""
@@ -114,6 +119,7 @@ def test_zero_parameters_give_the_standardised_gaussian():
     assert model.quantiles([0.0], [0.2])[0, 0] == pytest.approx(stats.norm.ppf(0.2, 0.3, 2.5))
 
 
+@pytest.mark.slow
 def test_outside_the_bound_the_spline_is_the_identity(flow):
     """Beyond [-B, B] of standardised y, log p = log N(z) - log y_std exactly."""
     z = np.array([-flow.bound - 1.0, flow.bound + 0.5, flow.bound + 3.0])
@@ -123,6 +129,7 @@ def test_outside_the_bound_the_spline_is_the_identity(flow):
     assert flow.cdf(np.zeros(3), y) == pytest.approx(special.ndtr(z), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_spline_parameters_meet_tfp_conventions(flow):
     """Widths and heights positive and summing to 2B (first knot at range_min = -B), so the
     last knot is at +B in both z and u; interior slopes positive."""
@@ -139,6 +146,7 @@ def test_spline_parameters_meet_tfp_conventions(flow):
         np.tile(ends, (5, 1)).T)
 
 
+@pytest.mark.slow
 def test_chunks_do_not_change_the_results(flow, data, monkeypatch):
     """Only float32 rounding: the network's outputs for a row can differ in the last bits
     with the size of the batch it is evaluated in."""
@@ -154,6 +162,7 @@ def test_chunks_do_not_change_the_results(flow, data, monkeypatch):
         assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
 
 
+@pytest.mark.slow
 def test_reproducible_with_a_seed(flow, data):
     x, y = data
     again = ConditionalSplineFlow(8, **SETTINGS).fit(x, y, seed=0)

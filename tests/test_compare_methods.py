@@ -47,6 +47,7 @@ def test_registry_lists_the_seven_methods():
 
 
 # --------------------------------------------------------------------------- 1: homoscedastic
+@pytest.mark.slow
 def test_homoscedastic_gaussian_recovers_the_noise_level(line):
     x, y = line
     model = HomoscedasticGaussian(hidden_units=16, steps=300, learning_rate=1e-2)
@@ -60,6 +61,7 @@ def test_homoscedastic_gaussian_recovers_the_noise_level(line):
 
 
 # --------------------------------------------------------------------------- 2 and 3: MDN
+@pytest.mark.slow
 def test_heteroscedastic_gaussian_widens_with_x(funnel):
     x, y = funnel
     model = HeteroscedasticGaussian(cache=False, steps=300, eval_every=300, hidden_units=16,
@@ -72,6 +74,7 @@ def test_heteroscedastic_gaussian_widens_with_x(funnel):
     assert sigma[1, 0] == pytest.approx(1.0, rel=0.4)
 
 
+@pytest.mark.slow
 def test_mdn_agrees_with_the_library_and_reloads_from_the_cache(monkeypatch, tmp_path, funnel):
     from mdn_utils.core.model import predictive_distribution
     monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
@@ -140,6 +143,7 @@ def test_kde_cross_validated_bandwidths(line):
 
 
 # --------------------------------------------------------------------------- binned head
+@pytest.mark.slow
 def test_binned_head_finds_two_modes_and_is_a_density():
     """y = +-1 + N(0, 0.1^2) with equal weights, whatever x: the mass sits near +-1."""
     rng = np.random.default_rng(2)
@@ -169,6 +173,7 @@ def test_binned_head_finds_two_modes_and_is_a_density():
 
 
 # --------------------------------------------------------------------------- 5: quantiles
+@pytest.mark.slow
 def test_quantile_regression_finds_the_median_and_counts_crossings(line):
     x, y = line
     model = QuantileRegression(levels=(0.1, 0.5, 0.9), hidden_units=16, steps=400,

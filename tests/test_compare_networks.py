@@ -17,6 +17,7 @@ def _weights(model):
 
 @pytest.mark.parametrize("cls", [BinnedHead, ConditionalSplineFlow, QuantileRegression,
                                  HomoscedasticGaussian])
+@pytest.mark.slow
 def test_reused_trace_gives_the_weights_of_a_fresh_loop(cls, monkeypatch):
     x, y = get_dataset("bishop").sample(200, seed=0)
     x_other, y_other = get_dataset("bishop").sample(150, seed=1)
@@ -42,6 +43,7 @@ def test_reused_trace_gives_the_weights_of_a_fresh_loop(cls, monkeypatch):
     assert not np.array_equal(_weights(other_seed)[1], _weights(reused)[1])
 
 
+@pytest.mark.slow
 def test_non_finite_loss_raises_with_its_step():
     """Half the targets are NaN: the first minibatch that draws one has a NaN loss. Both
     loops stop at the same step and raise train.NonFiniteLoss (a FloatingPointError)."""

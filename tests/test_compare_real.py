@@ -33,6 +33,7 @@ def no_training(monkeypatch):
 
 
 # --------------------------------------------------------------------------- K by validation
+@pytest.mark.slow
 def test_validated_k_is_the_argmin_of_an_inner_split_of_the_training_data(two_branches):
     x, y = two_branches
     model = ValidatedMixtureDensityNetwork((1, 3), validation_fraction=0.25, **TINY)
@@ -53,6 +54,7 @@ def test_validated_k_is_the_argmin_of_an_inner_split_of_the_training_data(two_br
     assert model.training_seconds == pytest.approx(sum(model.candidate_seconds.values()))
 
 
+@pytest.mark.slow
 def test_validated_k_refit_trains_the_chosen_k_on_all_pairs(two_branches):
     x, y = two_branches
     refitted = ValidatedMixtureDensityNetwork((2,), refit=True, **TINY).fit(x, y, seed=0)
@@ -88,6 +90,7 @@ def test_noise_rule_needs_one_column_of_x(no_training):
 
 
 # --------------------------------------------------------------------------- noise rule
+@pytest.mark.slow
 def test_noise_widths_follow_the_rule_of_thumb_on_the_data_fitted(monkeypatch, two_branches):
     import mdn_utils.core.train
     seen = {}

@@ -74,6 +74,7 @@ def _entropy_by_2d_quadrature(dataset, points=2001):
 
 
 @pytest.mark.parametrize("dataset", INVERSE)
+@pytest.mark.slow
 def test_conditional_entropy(dataset):
     exact = data.conditional_entropy_exact(dataset)
     # The library's 1-D formula H(Y) + H(X | Y) - H(X) against a 2-D quadrature of the
@@ -398,6 +399,7 @@ def test_toy_sampling_frequencies_match_the_definition():
     assert abs(without - expected) > 40 * error       # the check can tell rho from 0
 
 
+@pytest.mark.slow
 def test_toy_exact_entropy_matches_monte_carlo_and_converges():
     exact = data.conditional_entropy_exact("two_gaussians_2d")
     finer = TOY.conditional_entropy_exact(x_points=48, y_points=601)

@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = r"""
 import json
 import tensorflow as tf
@@ -25,6 +27,7 @@ print(json.dumps({"replicas": len(result.device.devices),
 """
 
 
+@pytest.mark.slow
 def test_training_on_two_replicas_with_mirrored_strategy():
     run = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
                          timeout=600)

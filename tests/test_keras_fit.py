@@ -12,6 +12,7 @@ Y += RNG.normal(0, 0.1, Y.shape).astype(np.float32)
 
 
 @pytest.mark.parametrize("covariance", ["diag", "full"])
+@pytest.mark.slow
 def test_compile_fit_with_callbacks_checkpoints_and_early_stopping(tmp_path, covariance):
     keras.utils.set_random_seed(0)
     net = mdn_model.build_mdn(3, 16, covariance=covariance, adapt_to=(X, Y), seed=0)

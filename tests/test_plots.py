@@ -10,39 +10,44 @@ from mdn_utils.core import mixture, model as mdn_model
 from mdn_utils.book import plots
 
 X, Y = data.sample("sinusoid_inverse", 1000, seed=0)
-NET = mdn_model.build_mdn(num_components=4, hidden_units=8, adapt_to=(X, Y), seed=0)
 SPEC = data.get_dataset("sinusoid_inverse")
 
 
-def test_figures_are_created():
+@pytest.fixture(scope="module")
+def net():
+    """An untrained MDN adapted to (X, Y), built once for the module (not at import)."""
+    return mdn_model.build_mdn(num_components=4, hidden_units=8, adapt_to=(X, Y), seed=0)
+
+
+def test_figures_are_created(net):
     history = {"step": [1, 2], "train_nll": [2.0, 1.5], "validation_nll": [2.1, 1.6]}
     figures = [
         plots.plot_data(X, Y, samples=(X, Y)),
         plots.plot_loss_curve(history, floor=1.29),
-        plots.plot_density_heatmap(NET, SPEC.x_range, SPEC.y_range, data=(X, Y), resolution=40),
-        plots.plot_mixture_parameters(NET, SPEC.x_range, resolution=50),
-        plots.plot_pdf_slice(NET, 0.0, dataset="sinusoid_inverse"),
+        plots.plot_density_heatmap(net, SPEC.x_range, SPEC.y_range, data=(X, Y), resolution=40),
+        plots.plot_mixture_parameters(net, SPEC.x_range, resolution=50),
+        plots.plot_pdf_slice(net, 0.0, dataset="sinusoid_inverse"),
     ]
     for figure in figures:
         assert isinstance(figure, Figure) and figure.axes
     # The slice draws the components with weight > 1%, the mixture and the true density.
-    logits = mdn_model.predict_params(NET, [0.0])[0][0]
+    logits = mdn_model.predict_params(net, [0.0])[0][0]
     weights = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     assert len(figures[-1].axes[0].lines) == int(np.sum(weights > 0.01)) + 2
 
 
-def test_component_densities_sum_to_the_mixture_density():
-    params = mdn_model.predict_params(NET, [0.0, 1.0])
+def test_component_densities_sum_to_the_mixture_density(net):
+    params = mdn_model.predict_params(net, [0.0, 1.0])
     grid = np.linspace(-30, 30, 601)
     summed = plots.component_densities(*params, grid).sum(-1)
     reference = np.exp(mixture.mixture_distribution(*params).log_prob(grid[:, None]).numpy()).T
     np.testing.assert_allclose(summed, reference, rtol=1e-5, atol=1e-12)
 
 
-def test_temperature_gif_loops_with_distinct_frames(tmp_path):
+def test_temperature_gif_loops_with_distinct_frames(net, tmp_path):
     path = tmp_path / "temperature.gif"
     taus = [0.1, 1.0, 3.0]
-    plots.write_temperature_gif(NET, path, SPEC.x_range, (-30, 30), taus=taus,
+    plots.write_temperature_gif(net, path, SPEC.x_range, (-30, 30), taus=taus,
                                 num_points=200, data_y_range=SPEC.y_range)
     frames = iio.imread(path, index=None)
     assert frames.shape[0] == len(taus)
@@ -53,7 +58,7 @@ def test_temperature_gif_loops_with_distinct_frames(tmp_path):
         assert image.info.get("loop") == 0
         assert image.size == (1000, 560)  # the default frame: 10 x 5.6 inches at 100 dpi
     # data_y_range draws the data band and the shares outside it: the frame changes.
-    plain, banded = (plots.temperature_frames(NET, SPEC.x_range, (-30, 30), [1.0], num_points=200,
+    plain, banded = (plots.temperature_frames(net, SPEC.x_range, (-30, 30), [1.0], num_points=200,
                                               data_y_range=band) for band in (None, SPEC.y_range))
     assert plain.shape == banded.shape and not np.array_equal(plain, banded)
 
@@ -73,31 +78,31 @@ def test_plot_data_rejects_unpaired_columns():
         plots.plot_data(X, Y, samples=(X, Y[:-1]))
 
 
-def _slice_weights(x0):
-    logits = mdn_model.predict_params(NET, [x0])[0][0].astype(np.float64)
+def _slice_weights(net, x0):
+    logits = mdn_model.predict_params(net, [x0])[0][0].astype(np.float64)
     weights = np.exp(logits - logits.max())
     return weights / weights.sum()
 
 
-def test_pdf_slice_draws_only_components_above_min_weight():
-    weights = _slice_weights(0.0)
+def test_pdf_slice_draws_only_components_above_min_weight(net):
+    weights = _slice_weights(net, 0.0)
     # A threshold between the two smallest weights drops exactly one component.
     smallest, second = np.sort(weights)[:2]
     assert second - smallest > 1e-6 * second  # the threshold is not at a float tie
     threshold = float(0.5 * (smallest + second))
-    figure = plots.plot_pdf_slice(NET, 0.0, y_range=(-12, 12), min_weight=threshold)
+    figure = plots.plot_pdf_slice(net, 0.0, y_range=(-12, 12), min_weight=threshold)
     drawn = int(np.sum(weights > threshold))
     assert 0 < drawn < len(weights)
     assert len(figure.axes[0].lines) == drawn + 1  # components + mixture (no truth)
     # The mixture curve is the sum over ALL components, not only the drawn ones.
     mixture = figure.axes[0].lines[-1]
-    params = mdn_model.predict_params(NET, [0.0])
+    params = mdn_model.predict_params(net, [0.0])
     expected = plots.component_densities(*params, mixture.get_xdata())[0].sum(-1)
     np.testing.assert_allclose(mixture.get_ydata(), expected, rtol=1e-6)
 
 
-def test_pdf_slice_legend_sits_below_the_axes():
-    figure = plots.plot_pdf_slice(NET, 0.0, dataset="sinusoid_inverse")
+def test_pdf_slice_legend_sits_below_the_axes(net):
+    figure = plots.plot_pdf_slice(net, 0.0, dataset="sinusoid_inverse")
     figure.canvas.draw()
     renderer = figure.canvas.get_renderer()
     axes_box = figure.axes[0].get_window_extent(renderer)
@@ -106,22 +111,22 @@ def test_pdf_slice_legend_sits_below_the_axes():
 
 
 @pytest.mark.parametrize("min_weight", [-0.1, 1.0, float("nan")])
-def test_pdf_slice_rejects_bad_min_weight(min_weight):
+def test_pdf_slice_rejects_bad_min_weight(net, min_weight):
     with pytest.raises(ValueError, match="min_weight"):
-        plots.plot_pdf_slice(NET, 0.0, y_range=(-12, 12), min_weight=min_weight)
+        plots.plot_pdf_slice(net, 0.0, y_range=(-12, 12), min_weight=min_weight)
 
 
-def test_mixture_parameters_draw_only_components_that_carry_weight():
+def test_mixture_parameters_draw_only_components_that_carry_weight(net):
     x_grid = np.linspace(*SPEC.x_range, 50)
-    logits = mdn_model.predict_params(NET, x_grid)[0]
+    logits = mdn_model.predict_params(net, x_grid)[0]
     weights = np.exp(logits - logits.max(-1, keepdims=True))
     weights /= weights.sum(-1, keepdims=True)
     lightest, next_lightest = np.sort(weights.max(axis=0))[:2]
     threshold = float(0.5 * (lightest + next_lightest))   # leaves out the lightest component
-    carrying = plots.components_carrying_weight(NET, x_grid, threshold)
+    carrying = plots.components_carrying_weight(net, x_grid, threshold)
     np.testing.assert_array_equal(carrying, np.flatnonzero(weights.max(axis=0) > threshold))
     assert 0 < len(carrying) < weights.shape[1]
-    figure = plots.plot_mixture_parameters(NET, SPEC.x_range, SPEC.y_range, min_weight=threshold,
+    figure = plots.plot_mixture_parameters(net, SPEC.x_range, SPEC.y_range, min_weight=threshold,
                                            resolution=50)
     assert len(figure.axes[0].lines) == len(carrying)
     assert figure.axes[1].get_ylim() == SPEC.y_range

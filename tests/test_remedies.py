@@ -66,6 +66,7 @@ def tiny_clip_one_step():
     return train.train_mdn(X, Y, **SMALL, **ONE_STEP, clip_norm=TINY_CLIP)
 
 
+@pytest.mark.slow
 def test_defaults_are_the_plain_run(plain):
     explicit = train.train_mdn(X, Y, **SMALL, **STEPS, **OFF)
     for a, b in zip(_weights(plain), _weights(explicit)):
@@ -73,6 +74,7 @@ def test_defaults_are_the_plain_run(plain):
     assert plain.history == explicit.history
 
 
+@pytest.mark.slow
 def test_tiny_clip_bounds_the_first_update(plain_one_step, tiny_clip_one_step):
     # Keras's Adam moves each weight at its first step by lr * g / (|g| + eps'), with
     # eps' = eps / sqrt(1 - beta_2) = 1e-7 / sqrt(0.001): for a gradient clipped to a norm c
@@ -91,6 +93,7 @@ def test_tiny_clip_bounds_the_first_update(plain_one_step, tiny_clip_one_step):
     assert step_norm(plain_one_step) > 1000 * bound
 
 
+@pytest.mark.slow
 def test_clip_matches_on_a_mirrored_strategy_of_one_replica(monkeypatch, tiny_clip_one_step):
     class MirroredChoice(device.DeviceChoice):
         def strategy(self):
@@ -104,6 +107,7 @@ def test_clip_matches_on_a_mirrored_strategy_of_one_replica(monkeypatch, tiny_cl
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-8)
 
 
+@pytest.mark.slow
 def test_weight_decay_shrinks_kernels_only(plain_one_step):
     # AdamW's first step: w <- w - lr * lambda * w, then the same Adam step as without decay.
     decay, lr = 0.5, SMALL["learning_rate"]
@@ -115,11 +119,13 @@ def test_weight_decay_shrinks_kernels_only(plain_one_step):
         np.testing.assert_allclose(w_plain - w, expected, atol=1e-6, err_msg=name)
 
 
+@pytest.mark.slow
 def test_weight_decay_gives_smaller_trained_kernels(plain):
     decayed = train.train_mdn(X, Y, **SMALL, **STEPS, weight_decay=1.0)
     assert _kernel_norm(decayed) < 0.9 * _kernel_norm(plain)
 
 
+@pytest.mark.slow
 def test_noise_is_fresh_noise_from_the_seed(plain_one_step):
     noisy = train.train_mdn(X, Y, **SMALL, **ONE_STEP, noise_x=0.3, noise_y=0.3)
     again = train.train_mdn(X, Y, **SMALL, **ONE_STEP, noise_x=0.3, noise_y=0.3)
@@ -129,6 +135,7 @@ def test_noise_is_fresh_noise_from_the_seed(plain_one_step):
                                                         _weights(plain_one_step)))
 
 
+@pytest.mark.slow
 def test_all_remedies_compile_with_xla_and_noise_on_y_widens_the_mixture(plain):
     # The one XLA run: every remedy on, noise on y large against the data's width 0.1.
     noisy = train.train_mdn(X, Y, **{**SMALL, "jit_compile": True}, **STEPS, clip_norm=1.0,
@@ -169,6 +176,7 @@ def test_cache_key_changes_with_each_remedy():
     assert len(keys) == 5 and base not in keys
 
 
+@pytest.mark.slow
 def test_min_sigma_bounds_every_width_and_trains(plain):
     # Without the floor the plain run's narrowest width at the data is below 0.1 (the
     # noise); a floor of 0.3 keeps every width above 0.3, means and logits still train.

@@ -14,6 +14,7 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
 
 
+@pytest.mark.slow
 def test_run_measures_on_fresh_pairs_and_its_own_training_pairs():
     run = remedies.remedy_run("sinusoid_inverse", 64, **TINY)
     assert run.n == 64 and run.test_nll.shape == (300,)
@@ -28,11 +29,13 @@ def test_run_measures_on_fresh_pairs_and_its_own_training_pairs():
     assert len(run.history["validation_nll"]) == 2
 
 
+@pytest.mark.slow
 def test_floor_bounds_the_narrowest_width():
     run = remedies.remedy_run("sinusoid_inverse", 64, min_sigma=0.5, **TINY)
     assert run.narrowest_sigma >= 0.5 * (1 - 1e-6)
 
 
+@pytest.mark.slow
 def test_select_components_keeps_the_lowest_validation_nll():
     settings = {k: v for k, v in TINY.items() if k != "num_components"}
     chosen, runs = remedies.select_components("sinusoid_inverse", 64, [1, 3], **settings)

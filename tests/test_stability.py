@@ -76,6 +76,7 @@ def test_bad_input_is_rejected_with_the_argument_named(call, error, name):
         call()
 
 
+@pytest.mark.slow
 def test_finite_limits_order_the_two_forms():
     for parameter in stability.PARAMETERS:
         naive = stability.finite_limit(losses.naive_nll_unchecked, tf.float32, parameter, iterations=20)

@@ -51,6 +51,7 @@ def test_environment_override(monkeypatch, fake_gpus):
         device.choose_device()
 
 
+@pytest.mark.slow
 def test_training_is_deterministic():
     a = train.train_mdn(X, Y, seed=3, **SMALL)
     b = train.train_mdn(X, Y, seed=3, **SMALL)
@@ -61,6 +62,7 @@ def test_training_is_deterministic():
     assert not np.array_equal(a.model.get_weights()[0], c.model.get_weights()[0])
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_reports_history():
     result = train.train_mdn(X, Y, validation_data=(X[:500], Y[:500]),
                              **{**SMALL, "steps": 300, "eval_every": 100})
@@ -76,6 +78,7 @@ def test_training_lowers_the_loss_and_reports_history():
     assert evaluation.evaluate_nll(result.model, X, Y) < evaluation.evaluate_nll(start, X, Y)
 
 
+@pytest.mark.slow
 def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
     # Finite data, but one target so large that (y - mu)^2 overflows float32 to inf:
     # the first minibatch that draws it has an infinite loss.
@@ -91,6 +94,7 @@ def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
     assert int(clean(0, 100)[1]) == -1
 
 
+@pytest.mark.slow
 def test_train_mdn_raises_naming_the_step_when_training_diverges():
     with pytest.raises(FloatingPointError, match=r"non-finite at step \d+") as raised:
         train.train_mdn(X, Y, **{**SMALL, "steps": 300, "learning_rate": 1e3})

@@ -19,12 +19,14 @@ def gaps():
         for covariance in ("full", "diag")}
 
 
+@pytest.mark.slow
 def test_full_covariance_reaches_the_exact_floor(gaps):
     gap = gaps["full"]
     assert gap.gap < 0.02
     assert gap.gap > -3 * gap.standard_error          # no model beats the floor
 
 
+@pytest.mark.slow
 def test_diagonal_covariance_is_measurably_worse_at_the_same_k(gaps):
     difference = gaps["diag"].gap - gaps["full"].gap
     assert difference > 0.1

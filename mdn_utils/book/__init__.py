@@ -1,3 +1,12 @@
-"""What only the book needs: figures (``plots``, ``interactive``), Markdown tables, the
-store of trained models (``cache``), the small-data remedies of chapter 12 and the
-speed benchmark (``bench``)."""
+"""What only the chapters need; no other subpackage imports it.
+
+* ``plots``: the book's figures (data, loss curve, density heatmap, mixture parameters,
+  the PDF slice, the temperature GIF).
+* ``interactive``: the static sliders of the site (data computed at build time, drawn in
+  the browser).
+* ``tables``: Markdown tables.
+* ``cache``: the store of trained models, reused across chapters.
+* ``remedies``: small-sample runs of the training remedies, scored against the exact
+  floor.
+* ``bench``: the speed benchmark (``python -m mdn_utils.book.bench``).
+"""

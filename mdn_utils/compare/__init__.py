@@ -1,6 +1,6 @@
-"""The MDN against its alternatives (issue 12): one interface, shared metrics, real data.
-
-Modules (each one job):
+"""The MDN against its alternatives: one estimator interface, shared metrics, the
+comparison runs. Imports the layers below it (``checks``, ``problems``, ``core``,
+``diagnostics``), not ``book``.
 
 * ``base``: the interface every method implements (``ConditionalModel``: ``fit``,
   ``log_prob``, ``cdf``, ``sample``, ``quantiles``, training time), ``MetricUnavailable``
@@ -14,16 +14,18 @@ Modules (each one job):
   rational-quadratic spline flow whose knots the network emits, TFP bijectors),
   ``quantile.QuantileRegression``; ``networks`` holds the dense network and compiled
   training that the homoscedastic Gaussian and the last three share.
-* for small real data (chapter 13; not in ``METHODS``): ``mdn.ValidatedMixtureDensityNetwork``
-  (K chosen by validation NLL inside its fit) and ``mdn.NoiseRegularisedMDN`` (Rothfuss et
-  al.'s rule-of-thumb noise widths).
+* for small real data (not in ``METHODS``): ``mdn.ValidatedMixtureDensityNetwork`` (K
+  chosen by validation NLL inside its fit), ``mdn.NoiseRegularisedMDN`` (Rothfuss et al.'s
+  rule-of-thumb noise widths) and ``kde_grid.ValidatedKernelDensity`` (kernel estimate
+  with bandwidths chosen on a validation split).
 * ``crossval``: k-fold cross-validation with pooled held-out NLL and CRPS (real data have
   no floor), and the choice of a setting (the MDN's K) by validation NLL.
-* ``datasets``: Old Faithful and the motorcycle crash data, shipped as CSV files.
+* ``report``: the comparison runs of the chapters (every method on one dataset, or
+  cross-validated), their scores per test example, and their stored results.
 
-y is 1-D (a scalar per example) for every method this session; x may be ``[n]`` or
-``[n, Dx]``. Adding a method is one class with ``_fit`` and the hooks it can implement;
-list it in ``METHODS``.
+y is 1-D (a scalar per example) for every method; x may be ``[n]`` or ``[n, Dx]``.
+Adding a method is one class with ``_fit`` and the hooks it can implement; list it in
+``METHODS``.
 """
 from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, NotFittedError
 from mdn_utils.compare.binned import BinnedHead

@@ -1,3 +1,20 @@
-"""The mixture density network: mixture parameters (``params``, ``mixture``), losses, the
-Keras model, devices, the compiled training loop and ``train_mdn``, sampling with a
-temperature, the squared-error baseline, and the loss-stability probes."""
+"""The mixture density network. Imports ``checks`` and ``problems``; the only layer
+below ``compare`` and ``book`` that uses TensorFlow, TensorFlow Probability and Keras.
+
+* ``params``: ``MixtureParams`` (the mixture every module passes: diag or full
+  covariance, any width D) and ``HeadLayout`` (where each number sits in the network's
+  flat output).
+* ``mixture``: network outputs to TFP ``MixtureSameFamily`` distributions and ancestral
+  sampling.
+* ``losses``: the mixture NLL, naive and in log space, and the Keras loss ``MixtureNLL``.
+* ``model``: the Keras 3 MDN (``build_mdn``) and its predictions (``predict_mixture``,
+  ``predictive_distribution``).
+* ``device``: where training runs (``choose_device``) and seeding.
+* ``loop``: the compiled training loop (``make_train_loop``).
+* ``train``: ``train_mdn``, which builds the model for (x, y) and trains it.
+* ``baseline``: the squared-error network of chapter 1.
+* ``sampling``: sampling with a temperature, and what the temperature does to a density.
+* ``box_transform``: targets confined to a box, learned in unbounded coordinates.
+* ``stability``: each form of the loss scored by its relative error.
+* ``evaluation``: test NLL, the paired gap to the exact floor, PIT and interval coverage.
+"""

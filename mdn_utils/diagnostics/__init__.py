@@ -1,2 +1,8 @@
-"""Measurements of a fitted model: calibration (PIT, coverage, HDR, CRPS), the
-approximation floor of a K-component mixture, and the closed-form gradients of the NLL."""
+"""Measurements of a fitted model. Imports ``checks``, ``problems`` and ``core``, but
+no TensorFlow, TensorFlow Probability or Keras, directly or through them.
+
+* ``calibration``: PIT per bin of x, coverage with its uncertainty, HDR coverage, CRPS.
+* ``approximation``: the approximation floor, the best K-component Gaussian mixture's
+  divergence from the exact conditional density.
+* ``gradients``: responsibilities and the closed-form derivatives of the mixture NLL.
+"""
