@@ -1,6 +1,6 @@
-"""The documented module lists agree with the tree: book/api.md documents every module of
-mdn_utils (and no module that does not exist), and each subpackage's docstring names each
-of its modules (as ``module`` or ``module.name``)."""
+"""The documented module lists agree with the tree: book/api.md renders every module of
+mdn_utils except the benchmark, which it names (and no module that does not exist), and
+each subpackage's docstring names each of its modules (as ``module`` or ``module.name``)."""
 import ast
 import re
 from pathlib import Path
@@ -18,13 +18,21 @@ def modules(directory: Path) -> set[str]:
             for path in directory.rglob("*.py") if path.name != "__init__.py"}
 
 
+# Modules the API page names but does not render: the benchmark is a command-line program,
+# and its docstrings are not reStructuredText (Sphinx would warn, and the build uses -W).
+NOT_RENDERED = {"mdn_utils.book.bench"}
+
+
 def test_api_page_documents_every_module_and_only_those():
-    documented = re.findall(r"^\.\. automodule:: (\S+)", (ROOT / "book" / "api.md").read_text(),
-                            flags=re.M)
+    page = (ROOT / "book" / "api.md").read_text()
+    documented = re.findall(r"^\.\. automodule:: (\S+)", page, flags=re.M)
     assert len(documented) == len(set(documented)), "a module is documented twice"
-    assert set(documented) == modules(PACKAGE), (
-        f"missing from api.md: {sorted(modules(PACKAGE) - set(documented))}; "
-        f"in api.md but not in mdn_utils: {sorted(set(documented) - modules(PACKAGE))}")
+    assert not NOT_RENDERED & set(documented)
+    assert all(f"`{name.rsplit('.', 1)[1]}`" in page for name in NOT_RENDERED)
+    documented = set(documented) | NOT_RENDERED
+    assert documented == modules(PACKAGE), (
+        f"missing from api.md: {sorted(modules(PACKAGE) - documented)}; "
+        f"in api.md but not in mdn_utils: {sorted(documented - modules(PACKAGE))}")
 
 
 @pytest.mark.parametrize("subpackage", SUBPACKAGES)
