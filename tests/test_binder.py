@@ -8,6 +8,7 @@ would run in Binder's environment too. (Until 2026-11 a second environment was b
 here for one chapter: three minutes of the suite for a subset of this check.)
 """
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -16,16 +17,39 @@ from packaging.utils import canonicalize_name
 
 from test_environment import ROOT, environment_pip_requirements
 
-# A venv starts with these (setuptools up to Python 3.11); pip itself is upgraded by make.
+# A venv starts with these (setuptools up to Python 3.11; from 3.12 TensorFlow's
+# requirements bring it); pip itself is upgraded by make.
 VENV_BASE = {"pip", "setuptools", "wheel"}
 
 
+def _site_packages():
+    """The environment's own install folders (for a venv: its site-packages)."""
+    return list(dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib")))
+
+
 def _installed():
-    return {canonicalize_name(d.metadata["Name"]): d for d in metadata.distributions()}
+    """The distributions installed in the running environment, by canonical name.
+
+    Only its site-packages are read, not every folder on sys.path: importing setuptools
+    (>= 71; Python 3.12 and 3.13 venvs get a recent one, 3.11's venv ships 65.5) appends its
+    ``setuptools/_vendor`` folder to sys.path, whose metadata (jaraco.*, autocommand,
+    more-itertools, tomli, an older importlib-metadata ...) would otherwise be listed as
+    installed, and its importlib-metadata would hide the installed one and its requirements.
+    Where a name occurs twice, the first found wins, as for an import.
+    """
+    found = {}
+    for dist in metadata.distributions(path=_site_packages()):
+        found.setdefault(canonicalize_name(dist.metadata["Name"]), dist)
+    return found
 
 
 def _closure(names, installed):
-    """Names of the installed distributions ``names`` require, transitively (markers evaluated)."""
+    """Names of the installed distributions ``names`` require, transitively.
+
+    Markers are evaluated for the running interpreter (packaging's default environment:
+    its Python version, platform ...), with the extras each requirement asked for, so the
+    closure is the one pip resolved for this Python.
+    """
     wanted = [(canonicalize_name(n), frozenset()) for n in names]
     seen = set()
     while wanted:
@@ -83,3 +107,24 @@ def test_closure_follows_requirements_and_their_markers():
     closure = _closure(["nbval"], installed)
     assert {"nbval", "pytest", "ipykernel", "jupyter-client"} <= closure
     assert "tensorflow" not in closure
+
+
+def test_installed_ignores_metadata_on_sys_path_outside_the_environment(tmp_path, monkeypatch):
+    """A folder of package metadata put on sys.path (as setuptools does with its vendored
+    copies when imported) is not part of the environment, and cannot shadow what is."""
+    for name, version in [("not-in-the-environment", "1.0"), ("packaging", "0.0.1")]:
+        info = tmp_path / f"{name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert any(d.metadata["Name"] == "not-in-the-environment" for d in metadata.distributions())
+    installed = _installed()
+    assert "not-in-the-environment" not in installed
+    assert installed["packaging"].version != "0.0.1"
+
+
+def test_the_environment_check_holds_after_setuptools_is_imported():
+    """On Python 3.12 and 3.13 importing setuptools (TensorFlow and other packages do) put
+    its vendored packages on sys.path, and the check above reported them as unrequired."""
+    import setuptools  # noqa: F401  (the import is the point)
+    test_environment_holds_nothing_that_environment_yml_does_not_require()

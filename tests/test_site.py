@@ -463,3 +463,214 @@ def test_slider_moves_with_the_keyboard_and_draws_its_data(browser, slider_base,
     print(f"{page}: page weight {raw / 1e6:.2f} MB on disk, {compressed / 1e6:.2f} MB gzip-"
           f"compressed ({len(files)} files, HTML {html_bytes / 1e6:.2f} MB)")
     assert compressed < MAX_PAGE_BYTES, f"{page}: {compressed / 1e6:.2f} MB transferred (gzip)"
+
+
+# ---------------------------------------------------------------- layout on a phone and a desktop (issue 25)
+
+PHONE, DESKTOP = (390, 844), (1366, 900)
+CHAPTER_FOR_NAVIGATION, NAVIGATION_TARGET = "book/03_loss.html", "05_temperature.html"
+
+# Facts about the display equations and the page's width, read after MathJax typeset them.
+# A formula (mjx-math) is "too wide" when it is wider than the room its box has beside the
+# equation number. Its box (mjx-container) must then scroll sideways inside the equation's
+# div (never widen the page), and the number must not lie over it.
+LAYOUT_FACTS = """
+const de = document.documentElement;
+const equations = Array.from(document.querySelectorAll('div.math')).map(div => {
+  const box = div.querySelector(':scope > mjx-container');
+  const formula = box && box.querySelector(':scope > mjx-math');
+  if (!formula) { return null; }
+  const eqno = div.querySelector(':scope > span.eqno');
+  const d = div.getBoundingClientRect(), b = box.getBoundingClientRect();
+  const n = eqno ? eqno.getBoundingClientRect() : null;
+  const room = d.width - (n ? n.width : 0);
+  const style = getComputedStyle(box);
+  const before = box.scrollLeft;
+  box.scrollLeft = box.scrollWidth;
+  const scrolled = box.scrollLeft - before;
+  box.scrollLeft = before;
+  return {
+    label: eqno ? eqno.textContent.replace('#', '').trim() : '',
+    tex: (div.querySelector('mjx-assistive-mml') || div).textContent.trim().slice(0, 70),
+    formulaWidth: formula.getBoundingClientRect().width, room: room,
+    boxLeft: b.left, boxRight: b.right, divLeft: d.left, divRight: d.right,
+    overflowX: style.overflowX, scrollWidth: box.scrollWidth, clientWidth: box.clientWidth,
+    // a cue that does not depend on the browser drawing a scrollbar: edge shadows that
+    // scroll with the content (background-attachment: local)
+    edgeCue: style.backgroundImage.includes('gradient') && style.backgroundAttachment.includes('local'),
+    scrolled: scrolled,
+    numberOverFormula: !!n && n.width > 0 && n.left < b.right - 0.5 && n.right > b.left + 0.5,
+  };
+}).filter(e => e);
+const wide = [];
+for (const e of document.body.querySelectorAll('*')) {
+  const r = e.getBoundingClientRect();
+  if (r.width > 0 && r.right > de.clientWidth + 1 && wide.length < 5) {
+    wide.push(e.tagName.toLowerCase() + '.' + String(e.className).split(' ')[0] + ': '
+              + (e.textContent || '').trim().slice(0, 50));
+  }
+}
+return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth, equations: equations, wide: wide,
+        mathText: Array.from(document.querySelectorAll('mjx-assistive-mml mtext'), t => t.textContent)};
+"""
+
+_layout_cache = {}
+
+
+def _layout(browser, site_url, page, size):
+    """The layout facts of ``page`` at window ``size`` (read once per page and size)."""
+    if (page, size) not in _layout_cache:
+        browser.set_window_size(*size)
+        browser.get(urljoin(site_url, page))
+        assert browser.execute_async_script(WAIT_FOR_MATHJAX), f"{page}: MathJax did not typeset"
+        _layout_cache[page, size] = browser.execute_script(LAYOUT_FACTS)
+        browser.set_window_size(1280, 1600)
+    return _layout_cache[page, size]
+
+
+def _too_wide(facts):
+    return [e for e in facts["equations"] if e["formulaWidth"] > e["room"] + 1]
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, page):
+    facts = _layout(browser, site_url, page, PHONE)
+    assert facts["scrollWidth"] <= facts["clientWidth"], (
+        f"{page} scrolls sideways at {PHONE[0]} px: {facts['scrollWidth']} px of content in "
+        f"{facts['clientWidth']} px; reaching past the edge: {facts['wide']}")
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_wide_equations_scroll_inside_their_box_on_a_phone(browser, site_url, page):
+    """Where a formula is wider than the screen, its box scrolls sideways (the whole
+    formula can be reached), stays inside the equation's column, the equation number is
+    not drawn over it, and the box shows that it continues even where the browser draws no
+    scrollbar until it is touched (phones): shadows at the edges that hide when scrolled to
+    the end. (Desktop Chromium draws a scrollbar; the edge cue is what phones lacked.)"""
+    facts = _layout(browser, site_url, page, PHONE)
+    too_wide = _too_wide(facts)
+    print(f"{page}: {len(too_wide)} of {len(facts['equations'])} display equations wider than "
+          f"the screen at {PHONE[0]} px: {[e['label'] or e['tex'][:30] for e in too_wide]}")
+    problems = []
+    for e in too_wide:
+        name = e["label"] or e["tex"]
+        if e["overflowX"] not in ("auto", "scroll") or e["scrollWidth"] < e["formulaWidth"] - 1:
+            problems.append(f"{name}: its box does not scroll (overflow-x {e['overflowX']})")
+        elif e["scrolled"] < e["scrollWidth"] - e["clientWidth"] - 1:
+            problems.append(f"{name}: the end of the formula cannot be scrolled to")
+        if not e["edgeCue"]:
+            problems.append(f"{name}: nothing shows that it continues past the edge")
+        if e["boxRight"] > e["divRight"] + 1 or e["boxLeft"] < e["divLeft"] - 1:
+            problems.append(f"{name}: its box reaches outside the equation's column (cut off)")
+    for e in facts["equations"]:
+        if e["numberOverFormula"]:
+            problems.append(f"{e['label']}: the equation number is drawn over the formula")
+    assert not problems, f"{page} at {PHONE[0]} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_display_equations_fit_their_column_on_a_desktop(browser, site_url, page):
+    """At 1366 px no display equation needs its scrollbar: a wider one is to be broken over
+    lines (aligned/split) in the chapter's markdown."""
+    facts = _layout(browser, site_url, page, DESKTOP)
+    too_wide = [f"{e['label'] or '(unnumbered)'} {e['tex']!r}: {e['formulaWidth']:.0f} px "
+                f"in {e['room']:.0f} px" for e in _too_wide(facts)]
+    assert not too_wide, f"{page}: equations wider than their column at {DESKTOP[0]} px:\n" \
+        + "\n".join(too_wide)
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_no_tex_escape_shows_in_text_inside_math(browser, site_url, page):
+    """Text inside math (\\text, \\texttt) shows its characters, not TeX escapes such as the
+    literal "sigma\\_temp"."""
+    facts = _layout(browser, site_url, page, DESKTOP)
+    raw = [text for text in facts["mathText"] if "\\" in text]
+    assert not raw, f"{page}: TeX escapes shown as text: {raw}"
+
+
+VISIBLE = """
+const e = arguments[0];
+const r = e.getBoundingClientRect();
+if (r.width < 1 || r.height < 1 || r.bottom < 0 || r.right < 0
+    || r.top > innerHeight || r.left > innerWidth) { return false; }
+const s = getComputedStyle(e);
+if (s.visibility === 'hidden' || s.display === 'none' || parseFloat(s.opacity) === 0) { return false; }
+const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+return !!hit && (hit === e || e.contains(hit) || hit.contains(e));
+"""
+
+
+def _wait_for(browser, condition, message, timeout=5.0):
+    from selenium.webdriver.support.ui import WebDriverWait
+    try:
+        return WebDriverWait(browser, timeout, poll_frequency=0.1).until(lambda _: condition())
+    except Exception as error:  # TimeoutException: say what was awaited
+        raise AssertionError(message) from error
+
+
+def _visible(browser, css):
+    from selenium.webdriver.common.by import By
+    return [e for e in browser.find_elements(By.CSS_SELECTOR, css)
+            if browser.execute_script(VISIBLE, e)]
+
+
+def _open_page(browser, site_url, page, size):
+    browser.set_window_size(*size)
+    browser.get(urljoin(site_url, page))
+    browser.execute_async_script(WAIT_FOR_MATHJAX)
+    browser.execute_script("window.scrollTo(0, 0);")
+
+
+CHAPTER_LINKS = "nav.bd-docs-nav a.reference.internal"
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_chapter_list_opens_by_its_button_and_its_links_work(browser, site_url, size):
+    """The ☰ button in the article header shows the list of chapters (on a phone it opens
+    it; on a desktop, where the list starts open, it hides and shows it again), and a
+    chapter in the list can be followed."""
+    _open_page(browser, site_url, CHAPTER_FOR_NAVIGATION, size)
+    buttons = _visible(browser, ".primary-toggle")
+    assert len(buttons) == 1, f"{len(buttons)} visible chapter-list buttons at {size[0]} px"
+    if size == DESKTOP:
+        header = browser.execute_script(
+            "const h = document.querySelector('#pst-header');"
+            " return h ? h.getBoundingClientRect().height : 0;")
+        assert header < 1, f"a {header:.0f} px top bar above the page (it holds only a search box)"
+        assert _visible(browser, CHAPTER_LINKS), "the chapter list is not shown on a desktop"
+        buttons[0].click()
+        _wait_for(browser, lambda: not _visible(browser, CHAPTER_LINKS),
+                  f"the ☰ button did not hide the chapter list at {size[0]} px")
+        buttons[0].click()
+    else:
+        assert not _visible(browser, CHAPTER_LINKS), "the chapter list covers the page on a phone"
+        buttons[0].click()
+    links = _wait_for(browser, lambda: _visible(browser, CHAPTER_LINKS),
+                      f"the ☰ button did not show the chapter list at {size[0]} px")
+    target = [a for a in links if a.get_attribute("href").split("#")[0].endswith(NAVIGATION_TARGET)]
+    assert target, f"no visible link to {NAVIGATION_TARGET} in the chapter list"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / f"chapter_list_{size[0]}px.png"))
+    target[0].click()
+    _wait_for(browser, lambda: browser.current_url.split("#")[0].endswith(NAVIGATION_TARGET),
+              f"following the chapter list's link did not open {NAVIGATION_TARGET}")
+    browser.set_window_size(1280, 1600)
+
+
+@pytest.mark.parametrize("size", [PHONE, (1024, 768)], ids=["phone", "tablet"])
+def test_on_this_page_opens_by_its_button_and_its_links_work(browser, site_url, size):
+    """Below 1200 px the page's own table of contents is behind the "On this page" button
+    in the article header: the button shows it, and a section in it can be followed."""
+    _open_page(browser, site_url, CHAPTER_FOR_NAVIGATION, size)
+    section_links = "#pst-page-toc-nav a.nav-link"
+    assert not _visible(browser, section_links), "the page's contents are shown before asking"
+    buttons = _visible(browser, ".secondary-toggle")
+    assert len(buttons) == 1, f"{len(buttons)} visible 'On this page' buttons at {size[0]} px"
+    buttons[0].click()
+    links = _wait_for(browser, lambda: _visible(browser, section_links),
+                      f"the 'On this page' button did not show the page's contents at {size[0]} px")
+    anchor = links[-1].get_attribute("href").split("#")[1]
+    links[-1].click()
+    _wait_for(browser, lambda: browser.current_url.endswith("#" + anchor),
+              f"following the section link #{anchor} did not go there")
+    browser.set_window_size(1280, 1600)
