@@ -100,7 +100,7 @@ def test_clip_matches_on_a_mirrored_strategy_of_one_replica(monkeypatch, tiny_cl
             return tf.distribute.MirroredStrategy(list(self.devices))
 
     monkeypatch.setattr(train, "choose_device",
-                        lambda preference=None: MirroredChoice("cpu", ("/CPU:0",)))
+                        lambda device=None: MirroredChoice("cpu", ("/CPU:0",)))
     mirrored = train.train_mdn(X, Y, **SMALL, **ONE_STEP, clip_norm=TINY_CLIP)
     assert type(mirrored.device.strategy()).__name__ == "MirroredStrategy"
     for a, b in zip(_weights(tiny_clip_one_step), _weights(mirrored)):

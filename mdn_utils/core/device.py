@@ -34,21 +34,25 @@ class DeviceChoice:
         return f"{self.kind.upper()} ({', '.join(self.devices)})"
 
 
-def choose_device(preference: str | None = None) -> DeviceChoice:
+def choose_device(device: str | None = None) -> DeviceChoice:
     """GPU(s) when ``tf.config.list_physical_devices('GPU')`` finds any, else the CPU.
 
-    ``preference`` (or, when it is None, the ``MDN_DEVICE`` environment variable) is
-    "auto", "cpu" or "gpu"; "gpu" with no GPU visible raises ``RuntimeError``.
+    ``device`` (the argument of ``train.train_mdn`` of the same name; when it is None, the
+    ``MDN_DEVICE`` environment variable) is "auto", "cpu" or "gpu"; "gpu" with no GPU
+    visible raises ``RuntimeError``. A value outside these raises ``ValueError`` naming
+    ``device`` (or ``MDN_DEVICE``, where the value came from).
     """
-    if preference is None:
-        preference = os.environ.get("MDN_DEVICE", "auto").strip().lower() or "auto"
-        checks.one_of("MDN_DEVICE", preference, DEVICE_PREFERENCES)
-    checks.one_of("preference", preference, DEVICE_PREFERENCES)
+    source = "device"
+    if device is None:
+        device = os.environ.get("MDN_DEVICE", "auto").strip().lower() or "auto"
+        source = "MDN_DEVICE"
+    checks.one_of(source, device, DEVICE_PREFERENCES)
     gpus = tf.config.list_physical_devices("GPU")
-    if preference == "gpu" and not gpus:
-        raise RuntimeError("a GPU was requested (MDN_DEVICE=gpu) but TensorFlow sees none; "
-                           "install tensorflow[and-cuda] or use MDN_DEVICE=cpu")
-    if preference == "cpu" or not gpus:
+    if device == "gpu" and not gpus:
+        raise RuntimeError(f"a GPU was requested ({source}='gpu') but TensorFlow sees none; "
+                           "install tensorflow[and-cuda] or ask for the CPU (device='cpu' "
+                           "or MDN_DEVICE=cpu)")
+    if device == "cpu" or not gpus:
         return DeviceChoice("cpu", ("/CPU:0",))
     return DeviceChoice("gpu", tuple(f"/GPU:{i}" for i in range(len(gpus))))
 
