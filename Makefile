@@ -7,6 +7,7 @@ ifndef PYTHON
 PYTHON := $(firstword $(foreach p,python3.11 python3.12 python3.13,\
             $(shell $(p) -c "import sys" >/dev/null 2>&1 && echo $(p))))
 endif
+# VENV=... puts the environment elsewhere (.ci/run makes one per Python under _build).
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
