@@ -13,6 +13,11 @@ Two equivalent TFP forms are built here:
   ``tf.contrib.distributions`` code wrote it: draw a one-hot component indicator from
   ``tfd.OneHotCategorical``, draw one value from every ``tfd.Normal``, and keep the
   selected one.
+
+This is also the TensorFlow side of ``params.MixtureParams`` (which imports no
+TensorFlow): ``distribution`` and ``scalar_distribution`` give its TFP form,
+``split_head`` splits a network head's flat output tensor by ``params.HeadLayout``, and
+``scale_tril_from_raw_unchecked`` is ``params.scale_tril_from_raw`` on tensors.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import checks
+from mdn_utils.core.params import HeadLayout, MixtureParams
 
 tfd = tfp.distributions
 
@@ -84,3 +90,58 @@ def ancestral_sample(mixture_logits, means, log_sigmas, num_samples: int = 1, se
         num_samples, seed=selector_seed)
     draws = tfd.Normal(loc=mu, scale=tf.exp(log_sigma)).sample(num_samples, seed=normal_seed)
     return tf.reduce_sum(one_hot * draws, axis=-1)
+
+
+def distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, Sigma_k) as a TFP distribution.
+
+    ``MixtureSameFamily(Categorical(logits), MultivariateNormalDiag(locs, exp(log_sigmas)))``
+    or ``...MultivariateNormalTriL(locs, scale_tril)``: batch shape [n], event shape [D].
+    For D = 1 the event shape is [1], so ``log_prob`` takes y as ``[n, 1]`` (not ``[n]``).
+    """
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    if params.covariance == "diag":
+        components = tfd.MultivariateNormalDiag(loc=params.locs,
+                                                scale_diag=np.exp(params.log_sigmas))
+    else:
+        components = tfd.MultivariateNormalTriL(loc=params.locs, scale_tril=params.scale_tril)
+    return tfd.MixtureSameFamily(tfd.Categorical(logits=params.logits), components)
+
+
+def scalar_distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
+    """For D = 1: the same mixture over a scalar y, ``MixtureSameFamily(Categorical,
+    Normal)`` with event shape [] (y is ``[n]``), which also has a ``cdf``."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    if params.D != 1:
+        raise ValueError(f"scalar_distribution needs D = 1, these parameters have D = "
+                         f"{params.D}; use distribution()")
+    sigma = (np.exp(params.log_sigmas[..., 0]) if params.covariance == "diag"
+             else params.scale_tril[..., 0, 0])
+    return tfd.MixtureSameFamily(tfd.Categorical(logits=params.logits),
+                                 tfd.Normal(loc=params.locs[..., 0], scale=sigma))
+
+
+def split_head(layout: HeadLayout, flat):
+    """(logits [n, K], locs [n, K, D], scale [n, K, S]) from a flat head output ``[n, P]``
+    (tensors, in a graph), in the order ``params.HeadLayout`` writes down."""
+    k, d = layout.num_components, layout.dim
+    logits = flat[:, :k]
+    locs = tf.reshape(flat[:, k:k + k * d], [-1, k, d])
+    scale = tf.reshape(flat[:, k + k * d:], [-1, k, layout.scale_size])
+    return logits, locs, scale
+
+
+def scale_tril_from_raw_unchecked(raw_scale):
+    """(L, log diag L) from ``[..., D(D+1)/2]`` raw numbers, tensors in, tensors out.
+
+    ``tfp.math.fill_triangular`` fills a lower triangle with the numbers (in its own
+    order, ``params.triangle_index``); the numbers that land on the diagonal are log L_dd,
+    so L_dd = exp(.) > 0. This is ``params.scale_tril_from_raw`` inside a graph, and
+    ``tfp.bijectors.FillScaleTriL(diag_bijector=Exp(), diag_shift=None)``. Returning
+    log diag L as well lets a loss use log det L = sum_d log L_dd without a log of exp.
+    """
+    filled = tfp.math.fill_triangular(raw_scale)
+    log_diagonal = tf.linalg.diag_part(filled)
+    return tf.linalg.set_diag(filled, tf.exp(log_diagonal)), log_diagonal
