@@ -29,7 +29,7 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
-from mdn_utils.core.params import log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax
 from mdn_utils.core.sampling import sample_with_temperature
 
 OFF_AXES = 65535          # uint16 code of a sample beyond the plotted y range
@@ -39,13 +39,8 @@ _UINT16_TOP = 65534       # the largest code of a drawn sample
 # ---------------------------------------------------------------- numbers
 
 def _params(mixture_logits, means, log_sigmas):
-    logits = checks.finite_array("mixture_logits", mixture_logits, ndim=2)
-    means = checks.finite_array("means", means, ndim=2)
-    log_sigmas = checks.finite_array("log_sigmas", log_sigmas, ndim=2)
-    if not logits.shape == means.shape == log_sigmas.shape:
-        raise ValueError("mixture_logits, means and log_sigmas must have the same shape "
-                         f"[n, K], got {logits.shape}, {means.shape}, {log_sigmas.shape}")
-    return logits, means, log_sigmas
+    """The triple validated by ``MixtureParams.from_1d``, as float64 NumPy."""
+    return MixtureParams.from_1d(mixture_logits, means, log_sigmas).as_1d(np.float64)
 
 
 def _grid(name, value, minimum=3):
@@ -65,11 +60,8 @@ def _fraction(name, value, low_open=True):
 
 def mixture_density(mixture_logits, means, log_sigmas, y_grid) -> np.ndarray:
     """p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2) on ``y_grid``: ``[n, len(y_grid)]``."""
-    logits, means, log_sigmas = _params(mixture_logits, means, log_sigmas)
-    y = _grid("y_grid", y_grid)[None, :, None]
-    log_normal = (-log_sigmas[:, None, :] - 0.5 * np.log(2 * np.pi)
-                  - 0.5 * ((y - means[:, None, :]) * np.exp(-log_sigmas[:, None, :])) ** 2)
-    return np.exp(log_softmax(logits)[:, None, :] + log_normal).sum(-1)
+    params = MixtureParams.from_1d(*_params(mixture_logits, means, log_sigmas))
+    return params.component_densities(_grid("y_grid", y_grid)).sum(-1)
 
 
 def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:

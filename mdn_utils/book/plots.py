@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
 from mdn_utils.core.model import predict_params
-from mdn_utils.core.params import log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax
 from mdn_utils.core.sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
@@ -26,12 +26,8 @@ SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
 
 def component_densities(mixture_logits, means, log_sigmas, y_grid):
     """pi_k N(y | mu_k, sigma_k^2) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
-    log_weights = log_softmax(np.asarray(mixture_logits, np.float64))
-    y = np.asarray(y_grid, np.float64)[None, :, None]
-    mu = np.asarray(means, np.float64)[:, None, :]
-    log_sigma = np.asarray(log_sigmas, np.float64)[:, None, :]
-    log_normal = -log_sigma - 0.5 * np.log(2 * np.pi) - 0.5 * ((y - mu) * np.exp(-log_sigma)) ** 2
-    return np.exp(log_weights[:, None, :] + log_normal)
+    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
+    return params.component_densities(y_grid)
 
 
 def _axes(ax, figsize=(7, 4.5)):

@@ -31,35 +31,11 @@ from mdn_utils.core.params import HeadLayout, MixtureParams
 tfd = tfp.distributions
 
 
-def mixture_arrays(mixture_logits, means, log_sigmas, dtype=None) -> tuple[np.ndarray, ...]:
-    """Validate the three ``[batch, K]`` parameter arrays; return them as NumPy arrays.
-
-    Raises ``TypeError``/``ValueError`` naming the argument when an array is not real,
-    not of rank 2, has K < 1, holds NaN or inf, or when the shapes disagree. ``dtype``
-    defaults to float64 if any input is float64, else float32. The one validator of the
-    1-D triple (``params.MixtureParams`` validates the D-dimensional layout).
-    """
-    named = {"mixture_logits": mixture_logits, "means": means, "log_sigmas": log_sigmas}
-    if dtype is None:
-        dtypes = {np.asarray(v).dtype for v in named.values() if hasattr(v, "dtype")}
-        dtype = np.float64 if np.dtype("float64") in dtypes else np.float32
-    arrays = {}
-    for name, value in named.items():
-        array = checks.finite_array(name, value, ndim=2, dtype=tf.as_dtype(dtype).as_numpy_dtype)
-        if array.shape[1] < 1:
-            raise ValueError(f"{name} must have K >= 1 components, got shape {array.shape}")
-        arrays[name] = array
-    shapes = {name: a.shape for name, a in arrays.items()}
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"mixture_logits, means and log_sigmas must have the same "
-                         f"shape [batch, K], got {shapes}")
-    return tuple(arrays.values())
-
-
 def check_mixture_params(mixture_logits, means, log_sigmas, dtype=None):
-    """``mixture_arrays``, returned as tensors."""
-    return tuple(tf.convert_to_tensor(a) for a in mixture_arrays(mixture_logits, means,
-                                                                  log_sigmas, dtype))
+    """The 1-D triple validated by ``params.MixtureParams.from_1d`` (its dtype rule unless
+    ``dtype`` is given), returned as tensors."""
+    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
+    return tuple(tf.convert_to_tensor(a) for a in params.as_1d(dtype))
 
 
 def mixture_from_tensors(mixture_logits, means, log_sigmas):

@@ -127,18 +127,32 @@ class MixtureParams:
         return cls(logits, locs, scale_tril=scale_tril)
 
     @classmethod
-    def from_1d(cls, logits, means, log_sigmas) -> "MixtureParams":
-        """Today's 1-D triple, each ``[n, K]``: diagonal with D = 1 (locs = means[..., None])."""
-        named = {"logits": logits, "means": means, "log_sigmas": log_sigmas}
+    def from_1d(cls, mixture_logits, means, log_sigmas) -> "MixtureParams":
+        """The 1-D triple, each ``[n, K]``: diagonal with D = 1 (locs = means[..., None]).
+
+        The one validator of the triple: errors name ``mixture_logits``, ``means`` or
+        ``log_sigmas``; the dtype rule is the module's.
+        """
+        named = {"mixture_logits": mixture_logits, "means": means, "log_sigmas": log_sigmas}
         dtype = _common_dtype(*named.values())
         arrays = {name: checks.finite_array(name, value, ndim=2, dtype=dtype)
                   for name, value in named.items()}
         shapes = {name: a.shape for name, a in arrays.items()}
         if len(set(shapes.values())) > 1:
-            raise ValueError(f"logits, means and log_sigmas must have the same shape [n, K], "
-                             f"got {shapes}")
-        return cls.diag(arrays["logits"], arrays["means"][..., None],
+            raise ValueError(f"mixture_logits, means and log_sigmas must have the same shape "
+                             f"[n, K], got {shapes}")
+        return cls.diag(arrays["mixture_logits"], arrays["means"][..., None],
                         arrays["log_sigmas"][..., None])
+
+    def as_1d(self, dtype=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mixture_logits, means, log_sigmas), each ``[n, K]``, for a diagonal D = 1 mixture,
+        in ``dtype`` (default: the stored one)."""
+        if self.D != 1 or self.covariance != "diag":
+            raise ValueError(f"as_1d needs covariance='diag' and D = 1, these parameters have "
+                             f"covariance={self.covariance!r}, D = {self.D}")
+        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        return (self.logits.astype(dtype), self.locs[..., 0].astype(dtype),
+                self.log_sigmas[..., 0].astype(dtype))
 
     @classmethod
     def from_head(cls, logits, locs, scale, covariance: str) -> "MixtureParams":
@@ -172,6 +186,23 @@ class MixtureParams:
     @property
     def dtype(self) -> np.dtype:
         return self.logits.dtype
+
+    def astype(self, dtype) -> "MixtureParams":
+        """The same mixture stored in ``dtype`` (float32 or float64)."""
+        dtype = np.dtype(dtype)
+        if dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+        scale = self.log_sigmas if self.covariance == "diag" else self.scale_tril
+        return MixtureParams(self.logits.astype(dtype), self.locs.astype(dtype),
+                             **{"log_sigmas" if self.covariance == "diag" else "scale_tril":
+                                scale.astype(dtype)})
+
+    def take(self, rows) -> "MixtureParams":
+        """The mixtures of some rows (a slice or an index array), as a ``MixtureParams``."""
+        scale = self.log_sigmas if self.covariance == "diag" else self.scale_tril
+        return MixtureParams(self.logits[rows], self.locs[rows],
+                             **{"log_sigmas" if self.covariance == "diag" else "scale_tril":
+                                scale[rows]})
 
     def __repr__(self) -> str:
         return (f"MixtureParams(covariance={self.covariance!r}, n={self.n}, K={self.K}, "
@@ -216,7 +247,8 @@ class MixtureParams:
         difference = points[:, :, None, :] - locs[:, None, :, :]               # [n, G, K, D]
         if self.covariance == "diag":
             u = difference * np.exp(-scale)[:, None, :, :]
-            return np.sum(-scale[:, None, :, :] - LOG_SQRT_2PI - 0.5 * u ** 2, axis=-1)
+            with np.errstate(over="ignore"):   # u^2 = inf: log N = -inf, p = 0
+                return np.sum(-scale[:, None, :, :] - LOG_SQRT_2PI - 0.5 * u ** 2, axis=-1)
         z = np.linalg.solve(np.broadcast_to(scale[:, None], difference.shape + (self.D,)),
                             difference[..., None])[..., 0]
         log_det = np.log(np.diagonal(scale, axis1=-2, axis2=-1)).sum(-1)[:, None, :]

@@ -25,17 +25,15 @@ y = mu_k + sigma_k(tau) * eps with eps ~ N(0, 1).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mdn_utils import checks
-from mdn_utils.core.mixture import mixture_arrays
 from mdn_utils.core.model import predict_mixture
 from mdn_utils.core.params import MixtureParams, log_softmax
 
 
 def _check_params(mixture_logits, means, log_sigmas):
-    """The 1-D triple, validated by ``mixture.mixture_arrays``, as float64 NumPy."""
-    return mixture_arrays(mixture_logits, means, log_sigmas, dtype=np.float64)
+    """The 1-D triple, validated by ``MixtureParams.from_1d``, as float64 NumPy."""
+    return MixtureParams.from_1d(mixture_logits, means, log_sigmas).as_1d(np.float64)
 
 
 def apply_temperature(mixture_logits, log_sigmas, tau: float):
@@ -77,19 +75,11 @@ def _y_grid(y_grid) -> np.ndarray:
     return grid
 
 
-def _log_normal(y_grid, means, log_sigmas) -> np.ndarray:
-    """log N(y | mu_k, sigma_k^2) on the grid: ``[batch, len(y_grid), K]``."""
-    y = y_grid[None, :, None]
-    return (-log_sigmas[:, None, :] - 0.5 * np.log(2.0 * np.pi)
-            - 0.5 * ((y - means[:, None, :]) * np.exp(-log_sigmas[:, None, :])) ** 2)
-
-
 def mixture_log_density(mixture_logits, means, log_sigmas, y_grid) -> np.ndarray:
-    """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): ``[batch, len(y_grid)]``."""
-    logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
-    grid = _y_grid(y_grid)
-    return logsumexp(log_softmax(logits)[:, None, :] + _log_normal(grid, means, log_sigmas),
-                      axis=-1)
+    """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): ``[batch, len(y_grid)]``
+    (``MixtureParams.log_prob_grid``)."""
+    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
+    return params.log_prob_grid(_y_grid(y_grid))
 
 
 def convention_density(mixture_logits, means, log_sigmas, y_grid, tau: float) -> np.ndarray:

@@ -28,50 +28,31 @@ Everything is computed in log space, as ``losses.log_space_nll`` computes the lo
 and products such as gamma_k u_k^2 are formed as exp(log gamma_k + 2 log abs(u_k)), so a
 component with gamma_k = 0 (underflowed) and a huge u_k gives 0, not 0 * inf = NaN.
 The arrays are ``[n, K]`` (y is ``[n]``), float64 NumPy; inputs are checked by
-``mixture.mixture_arrays`` and ``checks`` before any arithmetic.
+``params.MixtureParams.from_1d`` and ``checks`` before any arithmetic, and the
+responsibilities are ``MixtureParams.log_responsibilities``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mdn_utils import checks
-from mdn_utils.core.mixture import mixture_arrays
-from mdn_utils.core.params import log_softmax
-
-LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+from mdn_utils.core.params import MixtureParams, log_softmax
 
 
 def _inputs(mixture_logits, means, log_sigmas, y):
-    logits, mu, log_sigma = mixture_arrays(mixture_logits, means, log_sigmas, dtype=np.float64)
+    """(params, logits, mu, log_sigma [n, K] float64, y [n, 1]), validated."""
+    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
     y = checks.column("y", y)
-    checks.same_length(y=y, mixture_logits=logits)
-    return logits, mu, log_sigma, y[:, None]
-
-
-def _log_responsibilities(logits, mu, log_sigma, y):
-    """log gamma ``[n, K]`` and log abs(u) ``[n, K]`` from checked arrays."""
-    log_weights = log_softmax(logits)
-    with np.errstate(divide="ignore"):
-        log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
-    with np.errstate(over="ignore"):
-        u_squared = np.exp(2.0 * log_abs_u)                     # inf only beyond 1.8e308
-    log_joint = log_weights - log_sigma - LOG_SQRT_2PI - 0.5 * u_squared
-    log_evidence = logsumexp(log_joint, axis=-1, keepdims=True)
-    if not np.all(np.isfinite(log_evidence)):
-        rows = np.flatnonzero(~np.isfinite(log_evidence))
-        raise ValueError(f"y is so far from every component (in standard deviations) that "
-                         f"p(y | x) underflows to 0 in float64 at rows {rows[:5].tolist()}; "
-                         "the responsibilities are undefined there")
-    return log_joint - log_evidence, log_abs_u
+    checks.same_length(y=y, mixture_logits=params.logits)
+    return (params,) + params.as_1d(np.float64) + (y[:, None],)
 
 
 def log_responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
     """log gamma_k = log pi_k + log N(y | mu_k, sigma_k^2) - log p(y), ``[n, K]`` float64."""
-    return _log_responsibilities(*_inputs(mixture_logits, means, log_sigmas, y))[0]
+    params, *_, y = _inputs(mixture_logits, means, log_sigmas, y)
+    return params.log_responsibilities(y)
 
 
 def responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
@@ -109,8 +90,10 @@ def nll_gradients(mixture_logits, means, log_sigmas, y) -> NllGradients:
         dE/dmu_k = -sign(y - mu_k) exp(log gamma_k + log abs(u_k) - s_k)
         dE/ds_k  = exp(log gamma_k) - exp(log gamma_k + 2 log abs(u_k))
     """
-    logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
-    log_gamma, log_abs_u = _log_responsibilities(logits, mu, log_sigma, y)
+    params, logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
+    log_gamma = params.log_responsibilities(y)
+    with np.errstate(divide="ignore"):
+        log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
     gamma = np.exp(log_gamma)
     weights = np.exp(log_softmax(logits))
     with np.errstate(over="ignore"):
