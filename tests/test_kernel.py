@@ -131,3 +131,17 @@ def test_one_dimensional_methods_refuse_d_2():
                  lambda: params.crps(np.zeros(2))):
         with pytest.raises(ValueError, match="D = 1"):
             call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mixture.mixture_distribution((np.zeros((2, 2)),) * 3),
+    lambda: __import__("mdn_utils.core.sampling", fromlist=["x"]).sample_with_temperature(
+        (np.zeros((2, 2)),) * 3),
+    lambda: __import__("mdn_utils.diagnostics.calibration", fromlist=["x"]).crps_mixture(
+        (np.zeros((2, 2)),) * 3, np.zeros(2)),
+    lambda: __import__("mdn_utils.diagnostics.gradients", fromlist=["x"]).nll_gradients(
+        (np.zeros((2, 2)),) * 3, np.zeros(2)),
+])
+def test_functions_of_a_mixture_refuse_the_loose_triple(call):
+    with pytest.raises(TypeError, match="params must be a MixtureParams"):
+        call()

@@ -182,7 +182,7 @@ def test_distribution_d_1_has_event_shape_1_and_matches_the_1d_mixture():
     assert distribution.event_shape == [1]
     np.testing.assert_allclose(
         distribution.log_prob(y[:, None]),
-        mixture.mixture_distribution(logits, means, log_sigmas).log_prob(y), rtol=1e-12)
+        mixture.mixture_distribution(MixtureParams.from_1d(logits, means, log_sigmas)).log_prob(y), rtol=1e-12)
 
 
 # ---- temperature --------------------------------------------------------------------------

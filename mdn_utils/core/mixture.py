@@ -7,6 +7,8 @@ s_k (each ``[batch, K]``). With pi = softmax(z) and sigma_k = exp(s_k),
 
 Two equivalent TFP forms are built here:
 
+Both take a 1-D ``params.MixtureParams`` (``MixtureParams.from_1d(z, mu, s)``).
+
 * ``mixture_distribution``: ``tfd.MixtureSameFamily(tfd.Categorical, tfd.Normal)``, which
   has ``log_prob``, ``cdf``, ``mean`` and ``sample`` (for densities and losses).
 * ``ancestral_sample``: the explicit generative story, as the original
@@ -38,6 +40,14 @@ def check_mixture_params(mixture_logits, means, log_sigmas, dtype=None):
     return tuple(tf.convert_to_tensor(a) for a in params.as_1d(dtype))
 
 
+def _scalar_tensors(params: MixtureParams):
+    """(logits, means, log_sigmas) ``[n, K]`` tensors of a 1-D diagonal ``MixtureParams``."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    return tuple(tf.convert_to_tensor(a) for a in params.as_1d())
+
+
 def mixture_from_tensors(mixture_logits, means, log_sigmas):
     """``MixtureSameFamily`` from tensors that are already checked (used in graphs)."""
     return tfd.MixtureSameFamily(
@@ -45,19 +55,20 @@ def mixture_from_tensors(mixture_logits, means, log_sigmas):
         components_distribution=tfd.Normal(loc=means, scale=tf.exp(log_sigmas)))
 
 
-def mixture_distribution(mixture_logits, means, log_sigmas):
-    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)), batch shape ``[batch]``."""
-    return mixture_from_tensors(*check_mixture_params(mixture_logits, means, log_sigmas))
+def mixture_distribution(params: MixtureParams):
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)) of a 1-D ``MixtureParams``,
+    batch shape ``[n]``, event shape [] (the widths exp(s_k) computed by TensorFlow)."""
+    return mixture_from_tensors(*_scalar_tensors(params))
 
 
-def ancestral_sample(mixture_logits, means, log_sigmas, num_samples: int = 1, seed: int = 0):
-    """Draw ``[num_samples, batch]`` values of y by ancestral sampling.
+def ancestral_sample(params: MixtureParams, num_samples: int = 1, seed: int = 0):
+    """Draw ``[num_samples, n]`` values of y from a 1-D ``MixtureParams`` by ancestral sampling.
 
-    one_hot ~ OneHotCategorical(logits = z)      shape [n, batch, K]
-    draws   ~ Normal(mu, exp(s))                 shape [n, batch, K]
+    one_hot ~ OneHotCategorical(logits = z)      shape [S, n, K]
+    draws   ~ Normal(mu, exp(s))                 shape [S, n, K]
     y       = sum_k one_hot_k * draws_k          (the draw of the selected component)
     """
-    logits, mu, log_sigma = check_mixture_params(mixture_logits, means, log_sigmas)
+    logits, mu, log_sigma = _scalar_tensors(params)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
     stateless_seed = tf.constant([seed % 2**31, 0], tf.int32)

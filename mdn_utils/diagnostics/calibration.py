@@ -213,15 +213,19 @@ def hdr_thresholds(density, spacing: float, levels) -> np.ndarray:
     return out
 
 
-def _mixture_and_y(mixture_logits, means, log_sigmas, y):
-    """(MixtureParams.from_1d of the triple in float64, y [n]), validated."""
-    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas).astype(np.float64)
+def _mixture_and_y(params, y):
+    """(the 1-D ``MixtureParams`` in float64, y [n]), validated."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1:
+        raise ValueError(f"params must be a mixture over a scalar y (D = 1), got D = {params.D}")
     y = checks.column("y", y)
-    checks.same_length(y=y, mixture_logits=params.logits)
-    return params, y
+    checks.same_length(y=y, params=params.logits)
+    return params.astype(np.float64), y
 
 
-def hdr_coverage(mixture_logits, means, log_sigmas, y, levels=(0.5, 0.8, 0.95),
+def hdr_coverage(params: MixtureParams, y, levels=(0.5, 0.8, 0.95),
                  num_samples: int = 199, seed: int = 0, tolerance: float = 3.0) -> list[Coverage]:
     """Share of y_i inside the model's highest-density region (HDR) of mass c, per level.
 
@@ -234,7 +238,7 @@ def hdr_coverage(mixture_logits, means, log_sigmas, y, levels=(0.5, 0.8, 0.95),
     serves 0.5, 0.8 and 0.95): a finite M adds noise, not bias. No y grid is needed, so
     components narrower than any affordable grid step are handled too.
     """
-    params, y = _mixture_and_y(mixture_logits, means, log_sigmas, y)
+    params, y = _mixture_and_y(params, y)
     levels = _check_levels(levels)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
@@ -266,18 +270,18 @@ def _density_at(params, points, rows: int = 512):
 
 
 # --------------------------------------------------------------------------- CRPS
-def crps_mixture(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def crps_mixture(params: MixtureParams, y) -> np.ndarray:
     """CRPS of sum_k pi_k N(mu_k, sigma_k^2) at each y_i, in the closed form of
     Grimit et al. (2006), from CRPS(F, y) = E|Y - y| - E|Y - Y'| / 2:
 
         CRPS = sum_k pi_k A(y - mu_k, sigma_k^2)
                - 1/2 sum_k sum_m pi_k pi_m A(mu_k - mu_m, sigma_k^2 + sigma_m^2),
 
-    with A(mu, s^2) = E|Z| for Z ~ N(mu, s^2) (``MixtureParams.crps``). Inputs are ``[n, K]`` (logits, means, log-sigmas) and ``[n]``;
-    returns ``[n]`` in the units of y. Lower is better; it rewards calibration and
+    with A(mu, s^2) = E|Z| for Z ~ N(mu, s^2) (``MixtureParams.crps``). ``params`` is a
+    1-D ``MixtureParams`` of n rows and y is ``[n]``; returns ``[n]`` in the units of y. Lower is better; it rewards calibration and
     sharpness together.
     """
-    params, y = _mixture_and_y(mixture_logits, means, log_sigmas, y)
+    params, y = _mixture_and_y(params, y)
     return params.crps(y)
 
 

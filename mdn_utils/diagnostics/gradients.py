@@ -41,27 +41,31 @@ from mdn_utils import checks
 from mdn_utils.core.params import MixtureParams, log_softmax
 
 
-def _inputs(mixture_logits, means, log_sigmas, y):
+def _inputs(params, y):
     """(params, logits, mu, log_sigma [n, K] float64, y [n, 1]), validated."""
-    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1 or params.covariance != "diag":
+        raise ValueError(f"params must be a 1-D diagonal mixture, got {params!r}")
     y = checks.column("y", y)
-    checks.same_length(y=y, mixture_logits=params.logits)
+    checks.same_length(y=y, params=params.logits)
     return (params,) + params.as_1d(np.float64) + (y[:, None],)
 
 
-def log_responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def log_responsibilities(params: MixtureParams, y) -> np.ndarray:
     """log gamma_k = log pi_k + log N(y | mu_k, sigma_k^2) - log p(y), ``[n, K]`` float64."""
-    params, *_, y = _inputs(mixture_logits, means, log_sigmas, y)
+    params, *_, y = _inputs(params, y)
     return params.log_responsibilities(y)
 
 
-def responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def responsibilities(params: MixtureParams, y) -> np.ndarray:
     """gamma_k = pi_k N(y | mu_k, sigma_k^2) / sum_j pi_j N(y | mu_j, sigma_j^2), ``[n, K]``.
 
     Each row sums to 1. Computed as exp of ``log_responsibilities`` (no underflow of the
     densities themselves, only of gamma_k below about 1e-308).
     """
-    return np.exp(log_responsibilities(mixture_logits, means, log_sigmas, y))
+    return np.exp(log_responsibilities(params, y))
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,18 @@ class NllGradients:
     responsibilities: np.ndarray
 
 
-def nll_gradients(mixture_logits, means, log_sigmas, y) -> NllGradients:
+def nll_gradients(params: MixtureParams, y) -> NllGradients:
     """Bishop's closed-form derivatives of the per-example mixture NLL (module docstring).
 
-    ``mixture_logits``, ``means``, ``log_sigmas``: ``[n, K]``; ``y``: ``[n]`` or ``[n, 1]``.
+    ``params``: a 1-D ``MixtureParams`` (``MixtureParams.from_1d(mixture_logits, means,
+    log_sigmas)``, each ``[n, K]``); ``y``: ``[n]`` or ``[n, 1]``.
     Returns an ``NllGradients`` of float64 ``[n, K]`` arrays, computed in log space:
 
         dE/dz_k  = exp(log_softmax(z)_k) - exp(log gamma_k)
         dE/dmu_k = -sign(y - mu_k) exp(log gamma_k + log abs(u_k) - s_k)
         dE/ds_k  = exp(log gamma_k) - exp(log gamma_k + 2 log abs(u_k))
     """
-    params, logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
+    params, logits, mu, log_sigma, y = _inputs(params, y)
     log_gamma = params.log_responsibilities(y)
     with np.errstate(divide="ignore"):
         log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
