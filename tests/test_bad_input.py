@@ -42,7 +42,7 @@ CASES = [
      ValueError, "same shape"),
     (lambda: mixture.mixture_distribution(MixtureParams.from_1d(*_nan_params())), ValueError,
      "mixture_logits must be finite"),
-    (lambda: mixture.mixture_distribution("abc", *GOOD[1:]), TypeError, "mixture_logits"),
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d("abc", *GOOD[1:])), TypeError, "mixture_logits"),
     (lambda: mixture.ancestral_sample(MixtureParams.from_1d(*GOOD), num_samples=0), ValueError, "num_samples"),
     (lambda: losses.log_space_nll(np.zeros(5), *GOOD), ValueError, "batch sizes"),
     (lambda: losses.log_space_nll(np.zeros((4, 2)), *GOOD), ValueError, "y must have shape"),
