@@ -5,9 +5,8 @@ s_k (each ``[batch, K]``). With pi = softmax(z) and sigma_k = exp(s_k),
 
     p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2)            (Bishop 1994; PRML section 5.6)
 
-Two equivalent TFP forms are built here:
-
-Both take a 1-D ``params.MixtureParams`` (``MixtureParams.from_1d(z, mu, s)``).
+Two equivalent TFP forms are built here, each from a 1-D ``params.MixtureParams``
+(``MixtureParams.from_1d(z, mu, s)``):
 
 * ``mixture_distribution``: ``tfd.MixtureSameFamily(tfd.Categorical, tfd.Normal)``, which
   has ``log_prob``, ``cdf``, ``mean`` and ``sample`` (for densities and losses).

@@ -187,22 +187,26 @@ class MixtureParams:
     def dtype(self) -> np.dtype:
         return self.logits.dtype
 
+    @property
+    def _scale(self) -> np.ndarray:
+        """log_sigmas ("diag") or scale_tril ("full")."""
+        return self.log_sigmas if self.covariance == "diag" else self.scale_tril
+
+    def _replaced(self, logits, locs, scale) -> "MixtureParams":
+        """A ``MixtureParams`` of the same covariance form with these arrays."""
+        return MixtureParams.from_head(logits, locs, scale, self.covariance)
+
     def astype(self, dtype) -> "MixtureParams":
         """The same mixture stored in ``dtype`` (float32 or float64)."""
         dtype = np.dtype(dtype)
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-        scale = self.log_sigmas if self.covariance == "diag" else self.scale_tril
-        return MixtureParams(self.logits.astype(dtype), self.locs.astype(dtype),
-                             **{"log_sigmas" if self.covariance == "diag" else "scale_tril":
-                                scale.astype(dtype)})
+        return self._replaced(self.logits.astype(dtype), self.locs.astype(dtype),
+                              self._scale.astype(dtype))
 
     def take(self, rows) -> "MixtureParams":
         """The mixtures of some rows (a slice or an index array), as a ``MixtureParams``."""
-        scale = self.log_sigmas if self.covariance == "diag" else self.scale_tril
-        return MixtureParams(self.logits[rows], self.locs[rows],
-                             **{"log_sigmas" if self.covariance == "diag" else "scale_tril":
-                                scale[rows]})
+        return self._replaced(self.logits[rows], self.locs[rows], self._scale[rows])
 
     def __repr__(self) -> str:
         return (f"MixtureParams(covariance={self.covariance!r}, n={self.n}, K={self.K}, "
@@ -214,9 +218,8 @@ class MixtureParams:
 
     def _float64(self):
         """(log pi [n, K], locs [n, K, D], scale) as float64; scale is log_sigmas or L."""
-        scale = self.log_sigmas if self.covariance == "diag" else self.scale_tril
         return (log_softmax(self.logits.astype(np.float64)), self.locs.astype(np.float64),
-                scale.astype(np.float64))
+                self._scale.astype(np.float64))
 
     def _points(self, name: str, value, shared: bool) -> np.ndarray:
         """Points as float64 ``[n or 1, G, D]``: per row (``[n, G, D]``, or ``[n, G]`` when
