@@ -145,3 +145,16 @@ def test_one_dimensional_methods_refuse_d_2():
 def test_functions_of_a_mixture_refuse_the_loose_triple(call):
     with pytest.raises(TypeError, match="params must be a MixtureParams"):
         call()
+
+
+@pytest.mark.parametrize("covariance", ["diag", "full"])
+def test_astype_and_take_keep_the_mixture(covariance):
+    params = random_params(covariance, n=5, k=3, d=2, dtype=np.float32, seed=3)
+    y = np.random.default_rng(5).normal(0, 2, (5, 2))
+    wide = params.astype(np.float64)
+    assert (wide.dtype, wide.covariance) == (np.float64, covariance)
+    np.testing.assert_array_equal(wide.log_prob(y), params.log_prob(y))
+    rows = params.take(slice(1, 3))
+    np.testing.assert_array_equal(rows.log_prob(y[1:3]), params.log_prob(y)[1:3])
+    with pytest.raises(ValueError, match="dtype"):
+        params.astype(np.int64)
