@@ -4,6 +4,7 @@ import functools
 import numpy as np
 import pytest
 
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.core import baseline, device, evaluation, losses, mixture, model as mdn_model, sampling, stability, train
 from mdn_utils.problems import datasets as data
 from mdn_utils.book import plots
@@ -46,16 +47,16 @@ CASES = [
      "broadcast"),
     (lambda: data.bayes_nll("bishop", [0.0, 0.1], [0.5]), ValueError, "batch sizes"),
     (lambda: data.bayes_nll("bishop", [0.5], [5.0]), ValueError, "zero probability"),
-    (lambda: mixture.mixture_distribution(np.zeros(3), np.zeros(3), np.zeros(3)), ValueError,
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d(np.zeros(3), np.zeros(3), np.zeros(3))), ValueError,
      "mixture_logits must have rank 2"),
-    (lambda: mixture.mixture_distribution(np.zeros((4, 0)), np.zeros((4, 0)),
-                                          np.zeros((4, 0))), ValueError, "empty"),
-    (lambda: mixture.mixture_distribution(np.zeros((4, 3)), np.zeros((4, 2)), np.zeros((4, 3))),
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d(np.zeros((4, 0)), np.zeros((4, 0)),
+                                          np.zeros((4, 0)))), ValueError, "empty"),
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d(np.zeros((4, 3)), np.zeros((4, 2)), np.zeros((4, 3)))),
      ValueError, "same shape"),
-    (lambda: mixture.mixture_distribution(*_nan_params()), ValueError,
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d(*_nan_params())), ValueError,
      "mixture_logits must be finite"),
-    (lambda: mixture.mixture_distribution("abc", *GOOD[1:]), TypeError, "mixture_logits"),
-    (lambda: mixture.ancestral_sample(*GOOD, num_samples=0), ValueError, "num_samples"),
+    (lambda: mixture.mixture_distribution(MixtureParams.from_1d("abc", *GOOD[1:])), TypeError, "mixture_logits"),
+    (lambda: mixture.ancestral_sample(MixtureParams.from_1d(*GOOD), num_samples=0), ValueError, "num_samples"),
     (lambda: losses.log_space_nll(np.zeros(5), *GOOD), ValueError, "batch sizes"),
     (lambda: losses.log_space_nll(np.zeros((4, 2)), *GOOD), ValueError, "y must have shape"),
     (lambda: losses.naive_nll([np.nan] * 4, *GOOD), ValueError, "y must be finite"),
@@ -79,9 +80,9 @@ CASES = [
     (lambda: train.train_mdn(np.full(50, np.nan), Y, progress=False), ValueError,
      "x must be finite"),
     (lambda: device.choose_device("quantum"), ValueError, "device must be one of"),
-    (lambda: sampling.sample_with_temperature(*GOOD, tau=0.0), ValueError, "tau"),
-    (lambda: sampling.sample_with_temperature(*GOOD, tau="hot"), TypeError, "tau"),
-    (lambda: sampling.sample_with_temperature(GOOD[0], GOOD[1][:, :2], GOOD[2]), ValueError,
+    (lambda: sampling.sample_with_temperature(MixtureParams.from_1d(*GOOD), tau=0.0), ValueError, "tau"),
+    (lambda: sampling.sample_with_temperature(MixtureParams.from_1d(*GOOD), tau="hot"), TypeError, "tau"),
+    (lambda: sampling.sample_with_temperature(MixtureParams.from_1d(GOOD[0], GOOD[1][:, :2], GOOD[2])), ValueError,
      "same shape"),
     (lambda: sampling.apply_temperature(GOOD[0], GOOD[2], tau=-1.0), ValueError, "tau"),
     (lambda: plots.plot_pdf_slice(net(), 0.0), ValueError, "y_range or dataset"),

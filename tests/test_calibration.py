@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.diagnostics import calibration
 from mdn_utils.problems import datasets as data
 
@@ -30,7 +31,7 @@ def sample_mixture(n, seed, weights=WEIGHTS, means=MEANS, sigmas=SIGMAS):
 def test_crps_mixture_matches_published_value():
     # scoringrules' docstring example: crps_mixnorm(0.0, [0.1, -0.3, 1.0], [0.4, 2.1, 0.7],
     # [0.1, 0.2, 0.7]) = 0.46806866729387275.
-    value = calibration.crps_mixture(*mixture_params(), [0.0])
+    value = calibration.crps_mixture(MixtureParams.from_1d(*mixture_params()), [0.0])
     np.testing.assert_allclose(value, [0.46806866729387275], rtol=1e-10)
 
 
@@ -40,7 +41,7 @@ def test_crps_mixture_matches_numerical_integration_of_its_definition():
             return (mixture_cdf(t) - (t >= y)) ** 2
         exact = sum(integrate.quad(integrand, a, b, limit=200, epsabs=1e-12)[0]
                     for a, b in ((-40, y), (y, 40)))
-        value = calibration.crps_mixture(*mixture_params(), [y])[0]
+        value = calibration.crps_mixture(MixtureParams.from_1d(*mixture_params()), [y])[0]
         assert abs(value - exact) < 1e-8
 
 
@@ -51,7 +52,7 @@ def test_crps_mixture_matches_monte_carlo_kernel_form():
     other = sample_mixture(400_000, seed=2)
     terms = np.abs(draws - y) - 0.5 * np.abs(draws - other)
     estimate, error = terms.mean(), terms.std() / np.sqrt(len(terms))
-    value = calibration.crps_mixture(*mixture_params(), [y])[0]
+    value = calibration.crps_mixture(MixtureParams.from_1d(*mixture_params()), [y])[0]
     assert abs(value - estimate) < 4 * error
 
 
@@ -59,7 +60,7 @@ def test_crps_of_one_gaussian_is_the_known_formula():
     mu, sigma, y = 0.3, 1.7, -0.4
     z = (y - mu) / sigma
     known = sigma * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z) - 1 / np.sqrt(np.pi))
-    value = calibration.crps_mixture([[0.0]], [[mu]], [[np.log(sigma)]], [y])[0]
+    value = calibration.crps_mixture(MixtureParams.from_1d([[0.0]], [[mu]], [[np.log(sigma)]]), [y])[0]
     assert abs(value - known) < 1e-12
 
 
@@ -68,7 +69,7 @@ def test_crps_from_cdf_agrees_with_closed_form():
     y = np.array([-16.0, -2.0, 0.0, 0.45, 3.3, 16.0])
     cdf = np.tile(mixture_cdf(grid), (len(y), 1))
     numeric = calibration.crps_from_cdf(grid, cdf, y)
-    closed = calibration.crps_mixture(*mixture_params(len(y)), y)
+    closed = calibration.crps_mixture(MixtureParams.from_1d(*mixture_params(len(y))), y)
     np.testing.assert_allclose(numeric, closed, atol=1e-6)
 
 
@@ -179,7 +180,7 @@ def test_hdr_coverage_is_nominal_for_the_true_mixture_and_agrees_with_a_grid():
     weights, means, sigmas = np.array([0.3, 0.7]), np.array([-4.0, 4.0]), np.array([0.5, 1.0])
     y = sample_mixture(20_000, seed=3, weights=weights, means=means, sigmas=sigmas)
     params = mixture_params(len(y), weights, means, sigmas)
-    sampled = calibration.hdr_coverage(*params, y)
+    sampled = calibration.hdr_coverage(MixtureParams.from_1d(*params), y)
     for row in sampled:
         assert not row.flagged, row
     # the same coverage from thresholds found on a fine y grid
@@ -203,7 +204,7 @@ def test_hdr_coverage_is_nominal_for_the_true_mixture_and_agrees_with_a_grid():
 def test_hdr_coverage_flags_a_too_wide_model():
     y = np.random.default_rng(4).normal(size=20_000)
     params = ([[0.0]] * len(y), [[0.0]] * len(y), [[np.log(2.0)]] * len(y))
-    row = calibration.hdr_coverage(*params, y, levels=[0.5])[0]
+    row = calibration.hdr_coverage(MixtureParams.from_1d(*params), y, levels=[0.5])[0]
     assert row.coverage > 0.7 and row.flagged
 
 
@@ -214,10 +215,10 @@ def test_hdr_coverage_flags_a_too_wide_model():
     (lambda: calibration.pit_by_bin(np.zeros(50), np.zeros(50)), "at least"),
     (lambda: calibration.pit_by_bin(np.zeros(200), np.zeros(200), alpha=2.0), "alpha"),
     (lambda: calibration.coverage_report([0.5], levels=[1.5]), "levels"),
-    (lambda: calibration.crps_mixture([[0.0]], [[0.0, 1.0]], [[0.0]], [0.0]), "same shape"),
-    (lambda: calibration.crps_mixture([[0.0]], [[0.0]], [[np.nan]], [0.0]), "log_sigmas"),
+    (lambda: calibration.crps_mixture(MixtureParams.from_1d([[0.0]], [[0.0, 1.0]], [[0.0]]), [0.0]), "same shape"),
+    (lambda: calibration.crps_mixture(MixtureParams.from_1d([[0.0]], [[0.0]], [[np.nan]]), [0.0]), "log_sigmas"),
     (lambda: calibration.crps_uniform([0.0], 1.0, 0.0), "low < high"),
-    (lambda: calibration.hdr_coverage([[0.0]], [[0.0]], [[0.0]], [0.0], num_samples=5), "num_samples"),
+    (lambda: calibration.hdr_coverage(MixtureParams.from_1d([[0.0]], [[0.0]], [[0.0]]), [0.0], num_samples=5), "num_samples"),
     (lambda: calibration.hdr_thresholds([[1.0, -1.0]], 0.1, [0.5]), "non-negative"),
     (lambda: calibration.prior_pit("nope", [0.0]), "dataset"),
     (lambda: calibration.prior_pit(3, [0.0]), "dataset must be a name"),

@@ -54,8 +54,9 @@ def test_homoscedastic_gaussian_recovers_the_noise_level(line):
     model.fit(x, y, seed=0)
     _check_shapes(model, x, y)
     assert model.noise_scale == pytest.approx(NOISE, rel=0.2)
-    log_w, mu, sigma = model.mixture(x[:5])
-    assert mu.shape == (5, 1) and np.all(sigma == model.noise_scale)
+    log_w, mu, log_sigma = model.mixture(x[:5]).as_1d()
+    assert mu.shape == (5, 1)
+    np.testing.assert_allclose(np.exp(log_sigma), model.noise_scale, rtol=1e-15)
     assert model.log_prob(x[:5], y[:5]) == pytest.approx(
         stats.norm.logpdf(y[:5], mu[:, 0], model.noise_scale))
 
@@ -67,7 +68,8 @@ def test_heteroscedastic_gaussian_widens_with_x(funnel):
     model = HeteroscedasticGaussian(cache=False, steps=300, eval_every=300, hidden_units=16,
                                     jit_compile=False, learning_rate=1e-2).fit(x, y, seed=0)
     _check_shapes(model, x, y)
-    log_w, mu, sigma = model.mixture(np.array([-0.9, 0.9]))
+    log_w, mu, log_sigma = model.mixture(np.array([-0.9, 0.9])).as_1d()
+    sigma = np.exp(log_sigma)
     assert log_w.shape == (2, 1)
     # true s(x): 0.1 at x = -0.9, 1.0 at x = 0.9
     assert sigma[1, 0] > 3 * sigma[0, 0]
@@ -82,7 +84,7 @@ def test_mdn_agrees_with_the_library_and_reloads_from_the_cache(monkeypatch, tmp
     settings = dict(steps=30, eval_every=30, hidden_units=8, jit_compile=False)
     first = MixtureDensityNetwork(3, **settings).fit(x[:100], y[:100], seed=1)
     _check_shapes(first, x, y)
-    assert first.mixture(x[:4])[0].shape == (4, 3)
+    assert first.mixture(x[:4]).logits.shape == (4, 3)
     assert first.training_seconds == first.result.seconds
     # the mixture path of GaussianMixtureModel against TFP's MixtureSameFamily
     reference = predictive_distribution(first.model, x[:50].astype(np.float32))
@@ -117,8 +119,8 @@ def test_kde_matches_statsmodels_pdf_and_integrates_to_one(kde, line):
 
 def test_kde_samples_have_the_mixture_moments(kde):
     x0 = np.array([0.3])
-    log_w, mu, sigma = kde.mixture(x0)
-    w = np.exp(log_w[0])
+    logits, mu, log_sigma = kde.mixture(x0).as_1d()
+    w, sigma = np.exp(logits[0]), np.exp(log_sigma)
     mean = np.sum(w * mu[0])
     variance = np.sum(w * (mu[0] ** 2 + sigma[0] ** 2)) - mean ** 2
     draws = kde.sample(x0, 20_000, seed=0)[:, 0]

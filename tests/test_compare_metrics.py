@@ -6,7 +6,8 @@ from scipy import stats
 
 from mdn_utils.diagnostics import calibration
 from mdn_utils.compare import metrics
-from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable, categorical_draws
+from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable
+from mdn_utils.core.params import MixtureParams, categorical_draws
 
 
 class StandardNormal(GaussianMixtureModel):
@@ -19,7 +20,7 @@ class StandardNormal(GaussianMixtureModel):
 
     def _mixture(self, x):
         mu = x[:, :1]
-        return np.zeros_like(mu), mu, np.ones_like(mu)
+        return MixtureParams.from_1d(np.zeros_like(mu), mu, np.zeros_like(mu))
 
 
 class QuantilesOnly(ConditionalModel):
@@ -74,16 +75,23 @@ def test_categorical_draws_invert_the_cumulative_weights():
     assert shares == pytest.approx(weights[0] / weights[0].sum(), abs=0.01)
 
 
-def test_crps_gaussian_matches_the_threshold_integral_and_the_mixture_form():
+def crps_gaussian(mu, sigma, y):
+    """CRPS of N(mu, sigma^2) at y: the mixture kernel with K = 1."""
+    y = np.atleast_1d(np.asarray(y, np.float64))
+    k1 = np.zeros((len(y), 1))
+    return MixtureParams.from_1d(k1, k1 + mu, k1 + np.log(sigma)).crps(y)
+
+
+def test_crps_gaussian_matches_the_threshold_integral_and_the_closed_form():
     y = np.array([-3.0, -0.4, 0.0, 1.3, 5.0])
     mu, sigma = 0.2, 1.7
-    closed = metrics.crps_gaussian(mu, sigma, y)
+    closed = crps_gaussian(mu, sigma, y)
     grid = np.linspace(-20, 20, 40_001)
     cdf = np.broadcast_to(stats.norm.cdf(grid, mu, sigma), (len(y), len(grid)))
     assert closed == pytest.approx(calibration.crps_from_cdf(grid, cdf, y), abs=1e-6)
-    k1 = np.zeros((len(y), 1))
-    assert closed == pytest.approx(
-        calibration.crps_mixture(k1, k1 + mu, k1 + np.log(sigma), y), rel=1e-10)
+    z = (y - mu) / sigma   # Gneiting et al. 2005, doi:10.1175/MWR2904.1
+    assert closed == pytest.approx(sigma * (z * (2 * stats.norm.cdf(z) - 1) + 2 * stats.norm.pdf(z)
+                                            - 1 / np.sqrt(np.pi)), rel=1e-10)
 
 
 def test_crps_from_samples_is_unbiased_for_the_gaussian():
@@ -91,7 +99,7 @@ def test_crps_from_samples_is_unbiased_for_the_gaussian():
     y = rng.normal(size=400)
     draws = rng.normal(0.3, 0.8, size=(200, 400))
     estimate = metrics.crps_from_samples(draws, y)
-    exact = metrics.crps_gaussian(0.3, 0.8, y)
+    exact = crps_gaussian(0.3, 0.8, y)
     difference = estimate - exact
     assert abs(difference.mean()) < 3 * difference.std(ddof=1) / np.sqrt(len(y)) + 1e-3
     # the O(S log S) pair sum equals the direct double sum
@@ -110,7 +118,7 @@ def test_crps_from_quantiles_converges_to_the_closed_form():
                                                                           1 / num_levels))
         q = np.broadcast_to(stats.norm.ppf(levels, mu, sigma), (len(y), num_levels))
         assert metrics.crps_from_quantiles(q, levels, y) == pytest.approx(
-            metrics.crps_gaussian(mu, sigma, y), rel=tolerance)
+            crps_gaussian(mu, sigma, y), rel=tolerance)
 
 
 def test_gap_is_zero_for_the_true_model_and_positive_for_a_wrong_one(gaussian_data):
@@ -122,8 +130,8 @@ def test_gap_is_zero_for_the_true_model_and_positive_for_a_wrong_one(gaussian_da
 
     class Shifted(StandardNormal):
         def _mixture(self, x):
-            log_w, mu, sigma = super()._mixture(x)
-            return log_w, mu + 1.0, sigma
+            params = super()._mixture(x)
+            return MixtureParams.diag(params.logits, params.locs + 1.0, params.log_sigmas)
 
     wrong = metrics.gap_to_floor(Shifted().fit(x, y), TrueDensity(), x, y)
     # KL(N(0,1) || N(1,1)) = 0.5 nats
@@ -189,5 +197,3 @@ def test_bad_input_is_refused_by_name(gaussian_data):
     with pytest.raises(ValueError, match="no exact density"):
         from mdn_utils.problems.datasets import ArrayDataset
         metrics.gap_to_floor(model, ArrayDataset(x, y), x, y)
-    with pytest.raises(ValueError, match="sigma"):
-        metrics.crps_gaussian(0.0, -1.0, 0.0)

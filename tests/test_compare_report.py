@@ -9,6 +9,7 @@ import pytest
 from mdn_utils.compare import METHODS
 from mdn_utils.compare import crossval, metrics, report
 from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.compare.kde import KernelConditionalDensity
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
 
@@ -29,7 +30,7 @@ class LineGaussian(GaussianMixtureModel):
 
     def _mixture(self, x):
         mu = np.polyval(self.coef, x[:, 0])[:, None]
-        return np.zeros_like(mu), mu, np.full_like(mu, self.scale)
+        return MixtureParams.from_1d(np.zeros_like(mu), mu, np.full_like(mu, np.log(self.scale)))
 
 
 class LineQuantiles(ConditionalModel):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.diagnostics import gradients
 from mdn_utils.core import losses
 
@@ -31,7 +32,7 @@ def random_params(seed, n=40, k=5, logit_scale=1.0, mean_scale=1.0, sigma_scale=
 def test_each_derivative_matches_gradient_tape(scales):
     logits, means, log_sigmas, y = random_params(0, **scales)
     grad_z, grad_mu, grad_s = tape_gradients(logits, means, log_sigmas, y)
-    closed = gradients.nll_gradients(logits, means, log_sigmas, y)
+    closed = gradients.nll_gradients(MixtureParams.from_1d(logits, means, log_sigmas), y)
     for name, tape, ours in (("logits", grad_z, closed.logits), ("means", grad_mu, closed.means),
                              ("log_sigmas", grad_s, closed.log_sigmas)):
         assert np.all(np.isfinite(ours)), name
@@ -44,7 +45,7 @@ def test_each_derivative_matches_gradient_tape(scales):
 
 def test_responsibilities_are_a_posterior():
     logits, means, log_sigmas, y = random_params(1)
-    gamma = gradients.responsibilities(logits, means, log_sigmas, y)
+    gamma = gradients.responsibilities(MixtureParams.from_1d(logits, means, log_sigmas), y)
     np.testing.assert_allclose(gamma.sum(axis=1), 1.0, rtol=1e-12)
     assert np.all(gamma >= 0)
     # by hand, for row 0
@@ -59,7 +60,7 @@ def test_underflowed_component_gets_zero_gradient_not_nan():
     logits = np.zeros((1, 2))
     means = np.array([[0.0, 1e4]])
     log_sigmas = np.zeros((1, 2))
-    closed = gradients.nll_gradients(logits, means, log_sigmas, [0.5])
+    closed = gradients.nll_gradients(MixtureParams.from_1d(logits, means, log_sigmas), [0.5])
     assert closed.responsibilities[0, 1] == 0.0
     assert closed.means[0, 1] == 0.0 and closed.log_sigmas[0, 1] == 0.0
     assert np.all(np.isfinite(closed.logits))
@@ -68,21 +69,21 @@ def test_underflowed_component_gets_zero_gradient_not_nan():
 def test_log_sigma_gradient_bounded_sigma_gradient_not():
     # one component centred on y: dE/ds = 1 - u^2 = 1 for every sigma, dE/dsigma = 1/sigma
     for log_sigma in (-20.0, 0.0, 20.0):
-        closed = gradients.nll_gradients([[0.0]], [[0.0]], [[log_sigma]], [0.0])
+        closed = gradients.nll_gradients(MixtureParams.from_1d([[0.0]], [[0.0]], [[log_sigma]]), [0.0])
         assert closed.log_sigmas[0, 0] == pytest.approx(1.0)
         assert closed.sigmas[0, 0] == pytest.approx(np.exp(-log_sigma))
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: gradients.nll_gradients([[0.0]], [[0.0]], [[0.0]], [0.0, 1.0]), ValueError,
+    (lambda: gradients.nll_gradients(MixtureParams.from_1d([[0.0]], [[0.0]], [[0.0]]), [0.0, 1.0]), ValueError,
      "batch sizes"),
-    (lambda: gradients.nll_gradients([[0.0, 1.0]], [[0.0]], [[0.0]], [0.0]), ValueError,
+    (lambda: gradients.nll_gradients(MixtureParams.from_1d([[0.0, 1.0]], [[0.0]], [[0.0]]), [0.0]), ValueError,
      "same shape"),
-    (lambda: gradients.nll_gradients([[np.nan]], [[0.0]], [[0.0]], [0.0]), ValueError,
+    (lambda: gradients.nll_gradients(MixtureParams.from_1d([[np.nan]], [[0.0]], [[0.0]]), [0.0]), ValueError,
      "mixture_logits must be finite"),
-    (lambda: gradients.responsibilities([[0.0]], [[0.0]], [[0.0]], "y"), TypeError, "y"),
-    (lambda: gradients.responsibilities([0.0], [0.0], [0.0], [0.0]), ValueError, "rank 2"),
-    (lambda: gradients.responsibilities([[0.0]], [[0.0]], [[-400.0]], [1.0]), ValueError,
+    (lambda: gradients.responsibilities(MixtureParams.from_1d([[0.0]], [[0.0]], [[0.0]]), "y"), TypeError, "y"),
+    (lambda: gradients.responsibilities(MixtureParams.from_1d([0.0], [0.0], [0.0]), [0.0]), ValueError, "rank 2"),
+    (lambda: gradients.responsibilities(MixtureParams.from_1d([[0.0]], [[0.0]], [[-400.0]]), [1.0]), ValueError,
      "underflows"),
 ])
 def test_bad_input(call, error, match):

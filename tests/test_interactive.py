@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.book import interactive
 from mdn_utils.core import sampling
 
@@ -23,10 +24,10 @@ def two_bumps(x):
 
 
 def test_modes_are_the_maxima_of_the_density_at_two_x():
-    payload = interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE)
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE)
     fine = np.linspace(*Y_RANGE, 200_001)
     for i in (0, 2):   # x = -2 (unequal bumps) and x = 0 (equal bumps)
-        density = interactive.mixture_density(*(p[i:i + 1] for p in two_bumps(X)), fine)[0]
+        density = interactive.mixture_density(MixtureParams.from_1d(*(p[i:i + 1] for p in two_bumps(X))), fine)[0]
         inner = density[1:-1]
         maxima = fine[1:-1][(inner > density[:-2]) & (inner >= density[2:])
                             & (inner > 0.05 * density.max())]
@@ -36,14 +37,14 @@ def test_modes_are_the_maxima_of_the_density_at_two_x():
 
 def test_mode_below_the_height_threshold_is_left_out():
     x = np.array([-3.0, 3.0])   # weights 1/(1 + e^6): the small bump is 0.25% of the big one
-    payload = interactive.slice_slider_data(*two_bumps(x), x, Y_RANGE)
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(x)), x, Y_RANGE)
     assert [len(m) for m in payload["modes"]] == [1, 1]
     assert payload["modes"][0][0] == pytest.approx(-2.0, abs=0.02)
     assert payload["modes"][1][0] == pytest.approx(2.0, abs=0.02)
 
 
 def test_mean_hdr_and_components():
-    payload = interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE, min_weight=0.01)
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE, min_weight=0.01)
     logits, means, _ = two_bumps(X)
     weights = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     np.testing.assert_allclose(payload["mean"], (weights * means).sum(1), atol=1e-3)
@@ -68,7 +69,7 @@ def test_hdr_of_a_single_gaussian():
 
 def test_true_density_round_trips_through_uint8():
     x = np.linspace(-1.0, 1.0, 3)
-    payload = interactive.slice_slider_data(*two_bumps(x), x, (-12, 12),
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(x)), x, (-12, 12),
                                             dataset="sinusoid_inverse", true_points=241)
     from mdn_utils.problems import datasets as data
     grid = np.linspace(-12, 12, 241)
@@ -82,10 +83,10 @@ def test_temperature_samples_are_the_samplers_and_pack_losslessly_enough():
     x = np.linspace(-1.0, 1.0, 50)
     params = two_bumps(x)
     taus = [0.1, 1.0, 3.0]
-    payload = interactive.temperature_slider_data(*params, x, taus, (-4.0, 4.0), (-3.0, 3.0),
+    payload = interactive.temperature_slider_data(MixtureParams.from_1d(*params), x, taus, (-4.0, 4.0), (-3.0, 3.0),
                                                   data=(x, np.sin(x)))
     for i, tau in enumerate(taus):
-        expected = sampling.sample_with_temperature(*params, tau=tau, seed=0)[0]
+        expected = sampling.sample_with_temperature(MixtureParams.from_1d(*params), tau=tau, seed=0)[0]
         codes = interactive.decode(payload["samples"][i], np.uint16)
         inside = codes != interactive.OFF_AXES
         np.testing.assert_array_equal(inside, np.abs(expected) <= 4.0)
@@ -99,7 +100,7 @@ def test_temperature_samples_are_the_samplers_and_pack_losslessly_enough():
 
 
 def test_html_is_self_contained_keyboard_slider():
-    payload = interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE)
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE)
     page = interactive.slice_slider_html(payload, element_id="t-slider")
     assert '<input type="range" id="t-slider-input" min="0" max="4"' in page
     assert 'value="2"' in page                      # starts at x = 0
@@ -111,39 +112,39 @@ def test_html_is_self_contained_keyboard_slider():
 
 
 def test_json_cannot_close_its_script_element():
-    payload = interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE)
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE)
     payload["note"] = "</script><script>alert(1)</script>"
     page = interactive.slice_slider_html(payload)
     assert page.count("</script>") == 2
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X[:4], Y_RANGE), "x_values"),
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X[::-1], Y_RANGE), "x_values"),
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X, (1.0, -1.0)), "y_range"),
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE, hdr_mass=1.0), "hdr_mass"),
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE, min_weight=0.001,
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X[:4], Y_RANGE), "x_values"),
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X[::-1], Y_RANGE), "x_values"),
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, (1.0, -1.0)), "y_range"),
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE, hdr_mass=1.0), "hdr_mass"),
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE, min_weight=0.001,
                                            keep_weight=0.01), "keep_weight"),
-    (lambda: interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE,
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE,
                                            dataset="two_gaussians_2d"), "1-D"),
-    (lambda: interactive.slice_slider_data(np.zeros((5, 3)), np.zeros((5, 2)), np.zeros((5, 3)),
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(np.zeros((5, 3)), np.zeros((5, 2)), np.zeros((5, 3))),
                                            X, Y_RANGE), "same shape"),
-    (lambda: interactive.slice_slider_data(np.full((5, 3), np.nan), *two_bumps(X)[1:], X,
+    (lambda: interactive.slice_slider_data(MixtureParams.from_1d(np.full((5, 3), np.nan), *two_bumps(X)[1:]), X,
                                            Y_RANGE), "mixture_logits"),
-    (lambda: interactive.temperature_slider_data(*two_bumps(X), X, [0.0, 1.0], (-4, 4), (-3, 3)),
+    (lambda: interactive.temperature_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, [0.0, 1.0], (-4, 4), (-3, 3)),
      "taus"),
-    (lambda: interactive.temperature_slider_data(*two_bumps(X), X, [2.0, 1.0], (-4, 4), (-3, 3)),
+    (lambda: interactive.temperature_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, [2.0, 1.0], (-4, 4), (-3, 3)),
      "taus"),
-    (lambda: interactive.temperature_slider_data(*two_bumps(X), X, [1.0, 2.0], (4, -4), (-3, 3)),
+    (lambda: interactive.temperature_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, [1.0, 2.0], (4, -4), (-3, 3)),
      "y_view"),
-    (lambda: interactive.temperature_slider_data(*two_bumps(X), np.array([-2, -1, 0, 1, 5.0]),
+    (lambda: interactive.temperature_slider_data(MixtureParams.from_1d(*two_bumps(X)), np.array([-2, -1, 0, 1, 5.0]),
                                                  [1.0, 2.0], (-4, 4), (-3, 3)), "evenly"),
     (lambda: interactive.slice_slider_html({"kind": "temperature"}), "payload"),
     (lambda: interactive.temperature_slider_html([]), "payload"),
     (lambda: interactive.slice_slider_html(
-        interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE), initial=5), "initial"),
+        interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE), initial=5), "initial"),
     (lambda: interactive.slice_slider_html(
-        interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE), element_id='a"b'),
+        interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE), element_id='a"b'),
      "element_id"),
     (lambda: interactive.highest_density_region(np.zeros(5), np.arange(5.0)), "density"),
     (lambda: interactive.density_modes(np.ones(4), np.arange(5.0)), "density"),
@@ -155,9 +156,9 @@ def test_bad_input_is_rejected_with_its_name(call, match):
 
 def test_bad_input_types():
     with pytest.raises(TypeError, match="seed"):
-        interactive.temperature_slider_data(*two_bumps(X), X, [1.0, 2.0], (-4, 4), (-3, 3),
+        interactive.temperature_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, [1.0, 2.0], (-4, 4), (-3, 3),
                                             seed=1.5)
     with pytest.raises(TypeError, match="text"):
         interactive.page_bytes(b"abc")
     with pytest.raises(TypeError, match="fine_points"):
-        interactive.slice_slider_data(*two_bumps(X), X, Y_RANGE, fine_points=10.0)
+        interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE, fine_points=10.0)

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from mdn_utils.core import mixture
 from mdn_utils.core import losses
 from mdn_utils.core.params import HeadLayout, MixtureParams, triangle_index
 
@@ -58,7 +59,7 @@ def test_mixture_nll_equals_tfp_log_prob(covariance, d, k, dtype, extreme):
     tolerance = TOLERANCE[dtype]
     np.testing.assert_allclose(ours, tfp_reference_nll(covariance, y, logits, locs, scale),
                                rtol=tolerance, atol=tolerance)
-    np.testing.assert_allclose(ours, -params.distribution().log_prob(y).numpy(),
+    np.testing.assert_allclose(ours, -mixture.distribution(params).log_prob(y).numpy(),
                                rtol=tolerance, atol=tolerance)
 
 
@@ -156,5 +157,5 @@ def test_head_nll_on_the_flat_output_equals_tfp(covariance, d, k, dtype, extreme
     for loss in ("log_space", "tfp"):
         ours = losses.head_nll(layout, loss)(tf.constant(y), tf.constant(flat)).numpy()
         np.testing.assert_allclose(ours, reference, rtol=tolerance, atol=tolerance)
-    np.testing.assert_allclose(layout.params(flat).distribution().log_prob(y).numpy(),
+    np.testing.assert_allclose(mixture.distribution(layout.params(flat)).log_prob(y).numpy(),
                                -reference, rtol=tolerance, atol=tolerance)

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from mdn_utils.core import mixture
 from mdn_utils.core import baseline, model as mdn_model
 from mdn_utils.core.params import HeadLayout, scale_tril_from_raw, triangle_index
 
@@ -102,7 +103,7 @@ def test_normalization_layers_put_outputs_in_units_of_y():
         net = mdn_model.build_mdn(covariance=covariance, adapt_to=(x, y), seed=0)
         params = mdn_model.predict_mixture(net, x[:200])
         assert 70 < params.locs[..., 0].mean() < 130 and -3.1 < params.locs[..., 1].mean() < -2.9
-        sigma = np.sqrt(np.diagonal(params.distribution().components_distribution.covariance(),
+        sigma = np.sqrt(np.diagonal(mixture.distribution(params).components_distribution.covariance(),
                                     axis1=-2, axis2=-1))
         # Each column's widths start on its own scale (10 and 0.01), within a factor of e^3.
         assert np.all(np.abs(np.log(sigma[..., 0] / 10.0)) < 3)
@@ -117,7 +118,7 @@ def test_full_head_scales_rows_of_the_standardised_triangle():
                               seed=0)
     raw = keras.Model(net.inputs, net.get_layer("head").output)(y[:5, :1]).numpy()
     raw_standardised = raw[:, 3 + 3 * 2:].reshape(5, 3, 3)   # after 3 logits and 3 x 2 locs
-    expected = np.diag(y.std(axis=0)) @ scale_tril_from_raw(raw_standardised).numpy()
+    expected = np.diag(y.std(axis=0)) @ scale_tril_from_raw(raw_standardised)
     actual = mdn_model.predict_mixture(net, y[:5, :1]).scale_tril
     np.testing.assert_allclose(actual, expected, rtol=2e-5)
 
@@ -125,7 +126,7 @@ def test_full_head_scales_rows_of_the_standardised_triangle():
 def test_exp_diagonal_triangle_is_tfps_fill_scale_tril():
     raw = RNG.normal(0, 1, (6, 10))
     bijector = tfp.bijectors.FillScaleTriL(diag_bijector=tfp.bijectors.Exp(), diag_shift=None)
-    np.testing.assert_allclose(scale_tril_from_raw(raw).numpy(), bijector(tf.constant(raw)),
+    np.testing.assert_allclose(scale_tril_from_raw(raw), bijector(tf.constant(raw)),
                                rtol=1e-12)
 
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from mdn_utils.core import mixture
 from mdn_utils.core.params import MixtureParams, scale_tril_from_raw
 
 
@@ -72,7 +73,7 @@ def test_is_immutable_and_owns_its_arrays():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_scale_tril_from_raw_is_lower_triangular_with_positive_diagonal(dtype):
     raw = np.random.default_rng(2).normal(0, 3, (4, 3, 10)).astype(dtype)   # D = 4
-    scale_tril = scale_tril_from_raw(raw).numpy()
+    scale_tril = scale_tril_from_raw(raw)
     assert scale_tril.shape == (4, 3, 4, 4) and scale_tril.dtype == dtype
     np.testing.assert_array_equal(np.triu(scale_tril, k=1), 0.0)
     assert np.all(np.diagonal(scale_tril, axis1=-2, axis2=-1) > 0)
@@ -168,7 +169,7 @@ def test_bad_input_is_rejected_naming_the_argument(name):
 
 @pytest.mark.parametrize("covariance", ["diag", "full"])
 def test_distribution_shapes(covariance):
-    distribution = random_params(covariance, n=4, k=3, d=2).distribution()
+    distribution = mixture.distribution(random_params(covariance, n=4, k=3, d=2))
     assert distribution.batch_shape == [4] and distribution.event_shape == [2]
 
 
@@ -177,11 +178,11 @@ def test_distribution_d_1_has_event_shape_1_and_matches_the_1d_mixture():
     rng = np.random.default_rng(3)
     logits, means, log_sigmas = (rng.normal(size=(6, 4)) for _ in range(3))
     y = rng.normal(size=6)
-    distribution = MixtureParams.from_1d(logits, means, log_sigmas).distribution()
+    distribution = mixture.distribution(MixtureParams.from_1d(logits, means, log_sigmas))
     assert distribution.event_shape == [1]
     np.testing.assert_allclose(
         distribution.log_prob(y[:, None]),
-        mixture.mixture_distribution(logits, means, log_sigmas).log_prob(y), rtol=1e-12)
+        mixture.mixture_distribution(MixtureParams.from_1d(logits, means, log_sigmas)).log_prob(y), rtol=1e-12)
 
 
 # ---- temperature --------------------------------------------------------------------------
@@ -196,8 +197,8 @@ def test_temperature_one_is_the_identity(covariance):
     scale = "log_sigmas" if covariance == "diag" else "scale_tril"
     np.testing.assert_array_equal(getattr(same, scale), getattr(params, scale))
     y = params.sample(5, seed=1)
-    np.testing.assert_allclose(same.distribution().log_prob(y),
-                               params.distribution().log_prob(y), rtol=1e-12)
+    np.testing.assert_allclose(mixture.distribution(same).log_prob(y),
+                               mixture.distribution(params).log_prob(y), rtol=1e-12)
 
 
 @pytest.mark.parametrize("covariance", ["diag", "full"])
@@ -208,8 +209,8 @@ def test_temperature_sharpens_weights_and_scales_covariance_by_tau(covariance):
     expected = weights ** (1 / tau) / np.sum(weights ** (1 / tau), axis=-1, keepdims=True)
     np.testing.assert_allclose(tf.nn.softmax(tempered.logits), expected, rtol=1e-10)
     np.testing.assert_allclose(
-        tempered.distribution().components_distribution.covariance(),
-        tau * params.distribution().components_distribution.covariance(), rtol=1e-10)
+        mixture.distribution(tempered).components_distribution.covariance(),
+        tau * mixture.distribution(params).components_distribution.covariance(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("covariance", ["diag", "full"])
@@ -231,7 +232,7 @@ def test_sample_moments_match_the_distribution(covariance, tau):
     num_samples = 200_000
     draws = params.sample(num_samples, tau=tau, seed=5)
     assert draws.shape == (num_samples, 3, 2)
-    reference = params.with_temperature(tau).distribution()
+    reference = mixture.distribution(params.with_temperature(tau))
     mean, covariance_matrix = reference.mean().numpy(), reference.covariance().numpy()
     standard_error = np.sqrt(np.diagonal(covariance_matrix, axis1=-2, axis2=-1) / num_samples)
     assert np.all(np.abs(draws.mean(axis=0) - mean) < 5 * standard_error)
@@ -263,11 +264,11 @@ def test_sample_is_seeded_and_keeps_dtype():
 def test_scalar_distribution_is_the_d_1_mixture_with_a_cdf(covariance):
     params = random_params(covariance, n=6, k=3, d=1, seed=9)
     y = np.linspace(-2, 2, 6)
-    scalar = params.scalar_distribution()
+    scalar = mixture.scalar_distribution(params)
     assert scalar.event_shape == () and scalar.batch_shape == (6,)
-    np.testing.assert_allclose(scalar.log_prob(y), params.distribution().log_prob(y[:, None]),
+    np.testing.assert_allclose(scalar.log_prob(y), mixture.distribution(params).log_prob(y[:, None]),
                                rtol=1e-10)
     cdf = scalar.cdf(y).numpy()
     assert np.all((cdf > 0) & (cdf < 1))
     with pytest.raises(ValueError, match="D = 1"):
-        random_params(covariance, n=2, k=2, d=2).scalar_distribution()
+        mixture.scalar_distribution(random_params(covariance, n=2, k=2, d=2))

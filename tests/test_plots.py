@@ -5,6 +5,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.problems import datasets as data
 from mdn_utils.core import mixture, model as mdn_model
 from mdn_utils.book import plots
@@ -39,8 +40,8 @@ def test_figures_are_created(net):
 def test_component_densities_sum_to_the_mixture_density(net):
     params = mdn_model.predict_params(net, [0.0, 1.0])
     grid = np.linspace(-30, 30, 601)
-    summed = plots.component_densities(*params, grid).sum(-1)
-    reference = np.exp(mixture.mixture_distribution(*params).log_prob(grid[:, None]).numpy()).T
+    summed = plots.component_densities(MixtureParams.from_1d(*params), grid).sum(-1)
+    reference = np.exp(mixture.mixture_distribution(MixtureParams.from_1d(*params)).log_prob(grid[:, None]).numpy()).T
     np.testing.assert_allclose(summed, reference, rtol=1e-5, atol=1e-12)
 
 
@@ -97,7 +98,7 @@ def test_pdf_slice_draws_only_components_above_min_weight(net):
     # The mixture curve is the sum over ALL components, not only the drawn ones.
     mixture = figure.axes[0].lines[-1]
     params = mdn_model.predict_params(net, [0.0])
-    expected = plots.component_densities(*params, mixture.get_xdata())[0].sum(-1)
+    expected = plots.component_densities(MixtureParams.from_1d(*params), mixture.get_xdata())[0].sum(-1)
     np.testing.assert_allclose(mixture.get_ydata(), expected, rtol=1e-6)
 
 

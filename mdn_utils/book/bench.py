@@ -43,6 +43,7 @@ from mdn_utils.core.evaluation import evaluate_nll
 from mdn_utils.core.loop import make_train_loop
 from mdn_utils.core.losses import MixtureNLL, head_nll
 from mdn_utils.core.model import build_mdn, head_layout, predict_params
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.core.sampling import sample_with_temperature
 from mdn_utils.core.train import train_mdn
 
@@ -210,10 +211,10 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
 
 def bench_sampling(x, y, taus=(0.1, 1.0, 3.0), rows=200_000, per_row=5):
     net = _model(x, y)
-    params = predict_params(net, np.linspace(x.min(), x.max(), rows))
+    params = MixtureParams.from_1d(*predict_params(net, np.linspace(x.min(), x.max(), rows)))
     results = []
     for tau in taus:
-        seconds = _median_time(lambda: sample_with_temperature(*params, tau=tau,
+        seconds = _median_time(lambda: sample_with_temperature(params, tau=tau,
                                                                num_samples=per_row, seed=0))
         results.append({"tau": tau, "samples_per_second": rows * per_row / seconds})
         print(f"  tau {tau:4}: {rows * per_row / seconds:,.0f} samples/s", flush=True)
@@ -249,7 +250,8 @@ def bench_sampler_vs_tfp(x, y, rows=200_000, per_row=5, seed=0):
     compiled = {"tf.function": tf.function(tfp_draws),
                 "xla": tf.function(tfp_draws, jit_compile=True)}
     variants = {
-        "mdn_utils": lambda: sample_with_temperature(*params, tau=1.0, num_samples=per_row,
+        "mdn_utils": lambda: sample_with_temperature(MixtureParams.from_1d(*params), tau=1.0,
+                                                     num_samples=per_row,
                                                      seed=seed),
         "tfp eager": lambda: tfp_draws(*map(tf.constant, params)).numpy(),
         "tfp tf.function": lambda: compiled["tf.function"](*map(tf.constant, params)).numpy(),

@@ -29,7 +29,7 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
-from mdn_utils.core.params import log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax
 from mdn_utils.core.sampling import sample_with_temperature
 
 OFF_AXES = 65535          # uint16 code of a sample beyond the plotted y range
@@ -38,14 +38,11 @@ _UINT16_TOP = 65534       # the largest code of a drawn sample
 
 # ---------------------------------------------------------------- numbers
 
-def _params(mixture_logits, means, log_sigmas):
-    logits = checks.finite_array("mixture_logits", mixture_logits, ndim=2)
-    means = checks.finite_array("means", means, ndim=2)
-    log_sigmas = checks.finite_array("log_sigmas", log_sigmas, ndim=2)
-    if not logits.shape == means.shape == log_sigmas.shape:
-        raise ValueError("mixture_logits, means and log_sigmas must have the same shape "
-                         f"[n, K], got {logits.shape}, {means.shape}, {log_sigmas.shape}")
-    return logits, means, log_sigmas
+def _params(params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mixture_logits, means, log_sigmas) float64 ``[n, K]`` of a 1-D ``MixtureParams``."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    return params.as_1d(np.float64)
 
 
 def _grid(name, value, minimum=3):
@@ -63,13 +60,10 @@ def _fraction(name, value, low_open=True):
     return value
 
 
-def mixture_density(mixture_logits, means, log_sigmas, y_grid) -> np.ndarray:
+def mixture_density(params: MixtureParams, y_grid) -> np.ndarray:
     """p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2) on ``y_grid``: ``[n, len(y_grid)]``."""
-    logits, means, log_sigmas = _params(mixture_logits, means, log_sigmas)
-    y = _grid("y_grid", y_grid)[None, :, None]
-    log_normal = (-log_sigmas[:, None, :] - 0.5 * np.log(2 * np.pi)
-                  - 0.5 * ((y - means[:, None, :]) * np.exp(-log_sigmas[:, None, :])) ** 2)
-    return np.exp(log_softmax(logits)[:, None, :] + log_normal).sum(-1)
+    params = MixtureParams.from_1d(*_params(params))
+    return params.component_densities(_grid("y_grid", y_grid)).sum(-1)
 
 
 def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:
@@ -130,7 +124,7 @@ def decode(text: str, dtype) -> np.ndarray:
     return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<"))
 
 
-def slice_slider_data(mixture_logits, means, log_sigmas, x_values, y_range, dataset=None,
+def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
                       min_weight: float = 0.01, hdr_mass: float = 0.8,
                       keep_weight: float = 1e-4, fine_points: int = 4001,
                       true_points: int = 481, min_mode_height: float = 0.05) -> dict:
@@ -144,7 +138,7 @@ def slice_slider_data(mixture_logits, means, log_sigmas, x_values, y_range, data
     ``hdr_mass`` HDR, and, if ``dataset`` has an exact density, p_true(y | x) on
     ``true_points`` y values packed as uint8 of p / max p with the max alongside.
     """
-    logits, means, log_sigmas = _params(mixture_logits, means, log_sigmas)
+    logits, means, log_sigmas = _params(params)
     x_values = _grid("x_values", x_values, minimum=2)
     if x_values.shape[0] != logits.shape[0]:
         raise ValueError(f"x_values has {x_values.shape[0]} values, the mixture parameters "
@@ -168,7 +162,7 @@ def slice_slider_data(mixture_logits, means, log_sigmas, x_values, y_range, data
     fine_y = np.linspace(*y_range, fine_points)
     weights = np.exp(log_softmax(logits))
     sigmas = np.exp(log_sigmas)
-    density = mixture_density(logits, means, log_sigmas, fine_y)
+    density = mixture_density(params, fine_y)
     components, modes, hdr, hdr_levels, hdr_masses = [], [], [], [], []
     for i in range(len(x_values)):
         kept = np.flatnonzero(weights[i] >= keep_weight)
@@ -207,7 +201,7 @@ def slice_slider_data(mixture_logits, means, log_sigmas, x_values, y_range, data
     return out
 
 
-def temperature_slider_data(mixture_logits, means, log_sigmas, x_values, taus, y_view,
+def temperature_slider_data(params: MixtureParams, x_values, taus, y_view,
                             data_y_range, data=None, seed: int = 0,
                             max_data_points: int = 3000) -> dict:
     """What the tau slider draws: one sample of y per x (``[n]``, mixtures ``[n, K]``) at
@@ -215,7 +209,7 @@ def temperature_slider_data(mixture_logits, means, log_sigmas, x_values, taus, y
     as uint16 over ``y_view`` (``OFF_AXES`` beyond it), with the share of samples outside
     ``data_y_range`` and beyond ``y_view``; ``data=(x, y)`` (at most ``max_data_points``)
     is drawn in grey behind."""
-    logits, means, log_sigmas = _params(mixture_logits, means, log_sigmas)
+    logits, means, log_sigmas = _params(params)
     x_values = _grid("x_values", x_values, minimum=2)
     if x_values.shape[0] != logits.shape[0]:
         raise ValueError(f"x_values has {x_values.shape[0]} values, the mixture parameters "
@@ -240,7 +234,7 @@ def temperature_slider_data(mixture_logits, means, log_sigmas, x_values, taus, y
 
     samples, outside, beyond = [], [], []
     for tau in taus:
-        y = sample_with_temperature(logits, means, log_sigmas, tau=float(tau), seed=seed)[0]
+        y = sample_with_temperature(params, tau=float(tau), seed=seed)[0]
         samples.append(_b64(pack(y)))
         outside.append(float(np.mean((y < data_low) | (y > data_high))))
         beyond.append(float(np.mean((y < low) | (y > high))))
@@ -275,13 +269,13 @@ def slice_slider_from_model(model, dataset, num_x: int = 201, y_pad: float = 1.5
                             **options) -> dict:
     """``slice_slider_data`` for a trained 1-D MDN on ``num_x`` values of x spanning the
     dataset's x range (an odd ``num_x`` puts x = 0 in the middle of a symmetric range)."""
-    from mdn_utils.core.model import predict_params   # the TensorFlow side, imported only when needed
+    from mdn_utils.core.model import predict_mixture  # the TensorFlow side, imported only when needed
     dataset = get_dataset(dataset)
     num_x = checks.positive_int("num_x", num_x, minimum=2)
     y_pad = float(checks.finite_array("y_pad", y_pad, ndim=0))
     x_values = np.linspace(*dataset.x_range, num_x)
     y_range = (dataset.y_range[0] - y_pad, dataset.y_range[1] + y_pad)
-    return slice_slider_data(*predict_params(model, x_values), x_values, y_range,
+    return slice_slider_data(predict_mixture(model, x_values), x_values, y_range,
                              dataset=dataset, **options)
 
 

@@ -16,22 +16,20 @@ from matplotlib.figure import Figure
 
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
-from mdn_utils.core.model import predict_params
-from mdn_utils.core.params import log_softmax
+from mdn_utils.core.model import predict_mixture, predict_params
+from mdn_utils.core.params import MixtureParams, log_softmax
 from mdn_utils.core.sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
 SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
 
 
-def component_densities(mixture_logits, means, log_sigmas, y_grid):
-    """pi_k N(y | mu_k, sigma_k^2) on a y grid: ``[batch, len(y_grid), K]`` (NumPy)."""
-    log_weights = log_softmax(np.asarray(mixture_logits, np.float64))
-    y = np.asarray(y_grid, np.float64)[None, :, None]
-    mu = np.asarray(means, np.float64)[:, None, :]
-    log_sigma = np.asarray(log_sigmas, np.float64)[:, None, :]
-    log_normal = -log_sigma - 0.5 * np.log(2 * np.pi) - 0.5 * ((y - mu) * np.exp(-log_sigma)) ** 2
-    return np.exp(log_weights[:, None, :] + log_normal)
+def component_densities(params: MixtureParams, y_grid):
+    """pi_k N(y | mu_k, sigma_k^2) of a 1-D mixture on a y grid: ``[n, len(y_grid), K]``
+    (``MixtureParams.component_densities``)."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    return params.component_densities(y_grid)
 
 
 def _axes(ax, figsize=(7, 4.5)):
@@ -84,7 +82,7 @@ def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=
     resolution = checks.positive_int("resolution", resolution, minimum=2)
     x_grid = np.linspace(x_low, x_high, resolution)
     y_grid = np.linspace(y_low, y_high, resolution)
-    density = component_densities(*predict_params(model, x_grid), y_grid).sum(-1)
+    density = component_densities(predict_mixture(model, x_grid), y_grid).sum(-1)
     fig, ax = _axes(ax)
     image = ax.imshow(density.T, origin="lower", aspect="auto", cmap="viridis",
                       extent=(x_low, x_high, y_low, y_high), vmax=np.quantile(density, 0.995))
@@ -161,7 +159,7 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
     y_grid = np.linspace(y_low - pad, y_high + pad, checks.positive_int("resolution", resolution))
     logits, means, log_sigmas = predict_params(model, [x0])
     weights = np.exp(log_softmax(logits[0]))
-    components = component_densities(logits, means, log_sigmas, y_grid)[0]
+    components = component_densities(MixtureParams.from_1d(logits, means, log_sigmas), y_grid)[0]
     if ax is None:
         fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     fig = ax.figure
@@ -205,11 +203,11 @@ def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000
     if data_y_range is not None:
         data_low, data_high = _range("data_y_range", data_y_range)
     x_grid = np.linspace(x_low, x_high, num_points)
-    params = predict_params(model, x_grid)
+    params = predict_mixture(model, x_grid)
     frames = []
     with plt.rc_context({"font.size": font_size}):
         for tau in taus:
-            samples = sample_with_temperature(*params, tau=float(tau), seed=seed)[0]
+            samples = sample_with_temperature(params, tau=float(tau), seed=seed)[0]
             fig = Figure(figsize=tuple(size), dpi=dpi)
             canvas = FigureCanvasAgg(fig)
             ax = fig.add_subplot()

@@ -33,9 +33,9 @@ import abc
 import time
 
 import numpy as np
-from scipy import special
 
 from mdn_utils import checks
+from mdn_utils.core.params import MixtureParams
 
 CHUNK = 512                       # rows of x per chunk in the mixture computations
 CLOSED_FORM_CRPS_MAX_COMPONENTS = 64   # above this, the CRPS comes from samples
@@ -78,26 +78,6 @@ def check_levels(levels) -> np.ndarray:
     if np.any((levels <= 0) | (levels >= 1)):
         raise ValueError(f"levels must lie strictly between 0 and 1, got {levels}")
     return levels
-
-
-def categorical_draws(weights, uniform) -> np.ndarray:
-    """Category indices ``[S, n]`` from weights ``[n, M]`` (rows need not sum to 1) and
-    uniforms ``[S, n]``: for each draw, the first m whose cumulative weight reaches u
-    (inverse-CDF sampling, one uniform per draw).
-
-    One ``searchsorted`` over all rows at once: row r's cumulative weights, normalised to
-    end at 1, are shifted by r, so the rows occupy disjoint intervals [r, r + 1] of one
-    sorted array; memory O(n M + S n), not the O(S n M) of comparing every draw with every
-    cumulative weight (which for the kernel estimator's M = n_train is gigabytes).
-    """
-    weights = np.asarray(weights, np.float64)
-    cumulative = np.cumsum(weights, axis=1)
-    cumulative /= cumulative[:, -1:]
-    n, m = cumulative.shape
-    offsets = np.arange(n, dtype=np.float64)
-    flat = (cumulative + offsets[:, None]).ravel()
-    position = np.searchsorted(flat, uniform + offsets[None, :], side="left")
-    return np.clip(position - (np.arange(n) * m)[None, :], 0, m - 1)
 
 
 class ConditionalModel(abc.ABC):
@@ -201,24 +181,24 @@ class ConditionalModel(abc.ABC):
 
 
 class GaussianMixtureModel(ConditionalModel):
-    """p(y | x) = sum_m w_m(x) N(y | mu_m(x), sigma_m(x)^2); subclasses give ``_mixture``.
+    """p(y | x) = sum_m w_m(x) N(y | mu_m(x), sigma_m(x)^2); subclasses give ``_mixture``,
+    a ``MixtureParams`` (D = 1), and every score is its NumPy kernel:
 
-    * log p = logsumexp_m [log w_m - log sigma_m - 0.5 log(2 pi) - 0.5 ((y - mu_m)/sigma_m)^2]
-    * F(y)  = sum_m w_m Phi((y - mu_m) / sigma_m)
-    * sample: m by inverting the cumulative weights with one uniform, then mu_m + sigma_m eps
-    * quantile: bisection on F, bracket [min_m(mu_m - 12 sigma_m), max_m(mu_m + 12 sigma_m)]
-      (F is continuous and increasing, so bisection converges to the unique root)
-    * CRPS: closed form (Grimit et al. 2006, ``calibration.crps_mixture``) for M up to
+    * log p: ``MixtureParams.log_prob``;  F(y): ``MixtureParams.cdf``
+    * sample: ``MixtureParams.sample`` (m by inverting the cumulative weights with one
+      uniform, then mu_m + sigma_m eps), chunk by chunk of rows from one generator
+    * quantile: ``MixtureParams.quantiles`` (bisection on F)
+    * CRPS: ``MixtureParams.crps``, the closed form (Grimit et al. 2006) for M up to
       ``CLOSED_FORM_CRPS_MAX_COMPONENTS``; its pair term costs M^2 per row, so larger
       mixtures (the kernel estimator) leave it to the samples.
     """
 
     @abc.abstractmethod
-    def _mixture(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(log_weights, means, sigmas), each ``[n, M]`` float64, for x ``[n, Dx]``."""
+    def _mixture(self, x: np.ndarray) -> MixtureParams:
+        """The predictive mixture (float64, D = 1) for x ``[n, Dx]``."""
 
-    def mixture(self, x) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The predictive mixture for each row of x: (log_weights, means, sigmas) ``[n, M]``."""
+    def mixture(self, x) -> MixtureParams:
+        """The predictive mixture for each row of x, a float64 ``MixtureParams`` with D = 1."""
         return self._mixture(self._inputs(x))
 
     def _chunks(self, x, *others):
@@ -228,50 +208,34 @@ class GaussianMixtureModel(ConditionalModel):
 
     def _log_prob(self, x, y):
         out = np.empty(len(x))
-        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
-            z = (y_part[:, None] - mu) / sigma
-            terms = log_w - np.log(sigma) - 0.5 * np.log(2 * np.pi) - 0.5 * z * z
-            out[part] = special.logsumexp(terms, axis=1)
+        for part, params, y_part in self._chunks(x, y):
+            out[part] = params.log_prob(y_part)
         return out
 
     def _cdf(self, x, y):
         out = np.empty(len(x))
-        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
-            out[part] = np.sum(np.exp(log_w) * special.ndtr((y_part[:, None] - mu) / sigma), 1)
-        return np.clip(out, 0.0, 1.0)
+        for part, params, y_part in self._chunks(x, y):
+            out[part] = params.cdf(y_part)
+        return out
 
     def _sample(self, x, num_samples, seed):
         rng = np.random.default_rng(seed)
         out = np.empty((num_samples, len(x)))
-        for part, (log_w, mu, sigma) in self._chunks(x):
-            rows = np.arange(mu.shape[0])
-            component = categorical_draws(np.exp(log_w), rng.random((num_samples, len(rows))))
-            noise = rng.standard_normal((num_samples, mu.shape[0]))
-            out[:, part] = mu[rows, component] + sigma[rows, component] * noise
+        for part, params in self._chunks(x):
+            out[:, part] = params.sample(num_samples, seed=rng)[..., 0]
         return out
 
     def _quantiles(self, x, levels):
         out = np.empty((len(x), len(levels)))
-        for part, (log_w, mu, sigma) in self._chunks(x):
-            w = np.exp(log_w)[:, None, :]
-            low = np.broadcast_to((mu - 12 * sigma).min(1)[:, None], (mu.shape[0], len(levels)))
-            high = np.broadcast_to((mu + 12 * sigma).max(1)[:, None], low.shape)
-            low, high = low.copy(), high.copy()
-            for _ in range(QUANTILE_ITERATIONS):
-                middle = 0.5 * (low + high)
-                below = np.sum(w * special.ndtr((middle[:, :, None] - mu[:, None, :])
-                                                / sigma[:, None, :]), axis=2) < levels
-                low = np.where(below, middle, low)
-                high = np.where(below, high, middle)
-            out[part] = 0.5 * (low + high)
+        for part, params in self._chunks(x):
+            out[part] = params.quantiles(levels, iterations=QUANTILE_ITERATIONS)
         return out
 
     def closed_form_crps(self, x, y):
         x, y = self._pairs(x, y)
         out = np.empty(len(x))
-        from mdn_utils.diagnostics.calibration import crps_mixture
-        for part, (log_w, mu, sigma), y_part in self._chunks(x, y):
-            if mu.shape[1] > CLOSED_FORM_CRPS_MAX_COMPONENTS:
+        for part, params, y_part in self._chunks(x, y):
+            if params.K > CLOSED_FORM_CRPS_MAX_COMPONENTS:
                 return None
-            out[part] = crps_mixture(log_w, mu, np.log(sigma), y_part)
+            out[part] = params.crps(y_part)
         return out

@@ -22,7 +22,8 @@ import numpy as np
 from scipy import special
 
 from mdn_utils import checks
-from mdn_utils.compare.base import ConditionalModel, categorical_draws
+from mdn_utils.compare.base import ConditionalModel
+from mdn_utils.core.params import categorical_draws
 from mdn_utils.compare.networks import NetworkSettings, dense_network, train_network
 
 

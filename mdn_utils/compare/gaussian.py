@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from mdn_utils.compare.base import GaussianMixtureModel
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.compare.networks import NetworkSettings, train_network
 
 
@@ -62,4 +63,5 @@ class HomoscedasticGaussian(GaussianMixtureModel):
 
     def _mixture(self, x):
         mu = self._mean(x)[:, None]
-        return np.zeros_like(mu), mu, np.full_like(mu, self.noise_scale)
+        return MixtureParams.from_1d(np.zeros_like(mu), mu,
+                                     np.full_like(mu, np.log(self.noise_scale)))

@@ -44,6 +44,7 @@ from scipy import special
 
 from mdn_utils import checks
 from mdn_utils.compare.base import GaussianMixtureModel
+from mdn_utils.core.params import MixtureParams
 
 # statsmodels also offers "cv_ls" (least-squares cross-validation); it is left out: on the
 # motorcycle data (a 106-row training set) it ran 123 s and returned h_y = 2e-54, a density of spikes.
@@ -124,5 +125,5 @@ class KernelConditionalDensity(GaussianMixtureModel):
         log_kernel = -0.5 * np.sum(z * z, axis=2)
         log_weights = log_kernel - special.logsumexp(log_kernel, axis=1, keepdims=True)
         shape = log_weights.shape
-        return (log_weights, np.broadcast_to(self._y_train, shape),
-                np.broadcast_to(h_y, shape))
+        return MixtureParams.from_1d(log_weights, np.broadcast_to(self._y_train, shape),
+                                     np.full(shape, np.log(h_y)))

@@ -22,7 +22,6 @@ from __future__ import annotations
 import inspect
 
 import numpy as np
-from scipy import special
 
 from mdn_utils import checks
 from mdn_utils.compare.base import GaussianMixtureModel
@@ -68,10 +67,8 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         return self.result.seconds
 
     def _mixture(self, x):
-        from mdn_utils.core.model import predict_params
-        logits, means, log_sigmas = (a.astype(np.float64)
-                                     for a in predict_params(self.model, x.astype(np.float32)))
-        return special.log_softmax(logits, axis=1), means, np.exp(log_sigmas)
+        from mdn_utils.core.model import predict_mixture
+        return predict_mixture(self.model, x.astype(np.float32)).astype(np.float64)
 
 
 class HeteroscedasticGaussian(MixtureDensityNetwork):

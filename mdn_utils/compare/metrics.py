@@ -14,8 +14,8 @@
                  = 2 integral_0^1 rho_tau(y - F^-1(tau)) dtau          (quantile form)
 
   with the pinball (quantile) loss rho_tau(u) = u (tau - 1{u < 0}).
-  ``crps_gaussian`` is the closed form for N(mu, sigma^2) (Gneiting et al. 2005,
-  doi:10.1175/MWR2904.1): sigma [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)], z = (y - mu)/sigma.
+  The closed form for a Gaussian mixture (a single Gaussian is K = 1) is
+  ``core.params.MixtureParams.crps``.
   ``crps_from_samples`` estimates the energy form from S draws, with the pair term over
   the S (S - 1) pairs s != t (the "fair" estimator, unbiased for the CRPS of F).
   ``crps_from_quantiles`` is a Riemann sum of the quantile form over the predicted levels
@@ -120,18 +120,6 @@ def gap_to_floor(model, dataset, x, y):
 
 
 # --------------------------------------------------------------------------- CRPS
-def crps_gaussian(mu, sigma, y) -> np.ndarray:
-    """CRPS of N(mu, sigma^2) at y: sigma [z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi)]."""
-    mu = checks.finite_array("mu", mu)
-    sigma = checks.finite_array("sigma", sigma)
-    y = checks.finite_array("y", y)
-    if np.any(sigma <= 0):
-        raise ValueError("sigma must be > 0")
-    z = (y - mu) / sigma
-    pdf = np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
-    return sigma * (z * (2 * special.ndtr(z) - 1) + 2 * pdf - 1 / np.sqrt(np.pi))
-
-
 def crps_from_samples(samples, y) -> np.ndarray:
     """CRPS per observation from draws ``samples`` ``[S, n]`` (S >= 2) and ``y`` ``[n]``::
 

@@ -41,8 +41,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import checks
-from mdn_utils.core.mixture import check_mixture_params, mixture_from_tensors
-from mdn_utils.core.params import HeadLayout, MixtureParams, scale_tril_from_raw_unchecked, triangle_index
+from mdn_utils.core.mixture import (check_mixture_params, mixture_from_tensors,
+                                    scale_tril_from_raw_unchecked, split_head)
+from mdn_utils.core.params import HeadLayout, MixtureParams, triangle_index
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
@@ -238,7 +239,7 @@ def head_nll(layout: HeadLayout, loss: str = "log_space"):
                          "use 'log_space' or 'tfp'")
     if loss == "tfp":
         def tfp_nll_flat(y, flat):
-            logits, locs, scale = layout.split(flat)
+            logits, locs, scale = split_head(layout, flat)
             if layout.covariance == "diag":
                 components = tfp.distributions.MultivariateNormalDiag(locs, tf.exp(scale))
             else:
@@ -249,7 +250,7 @@ def head_nll(layout: HeadLayout, loss: str = "log_space"):
         return tfp_nll_flat
     nll = (diag_mixture_nll_unchecked if layout.covariance == "diag"
            else full_mixture_nll_from_raw_unchecked)
-    return lambda y, flat: nll(y, *layout.split(flat))
+    return lambda y, flat: nll(y, *split_head(layout, flat))
 
 
 @keras.saving.register_keras_serializable(package="mdn_utils")

@@ -5,7 +5,8 @@ s_k (each ``[batch, K]``). With pi = softmax(z) and sigma_k = exp(s_k),
 
     p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2)            (Bishop 1994; PRML section 5.6)
 
-Two equivalent TFP forms are built here:
+Two equivalent TFP forms are built here, each from a 1-D ``params.MixtureParams``
+(``MixtureParams.from_1d(z, mu, s)``):
 
 * ``mixture_distribution``: ``tfd.MixtureSameFamily(tfd.Categorical, tfd.Normal)``, which
   has ``log_prob``, ``cdf``, ``mean`` and ``sample`` (for densities and losses).
@@ -13,6 +14,11 @@ Two equivalent TFP forms are built here:
   ``tf.contrib.distributions`` code wrote it: draw a one-hot component indicator from
   ``tfd.OneHotCategorical``, draw one value from every ``tfd.Normal``, and keep the
   selected one.
+
+This is also the TensorFlow side of ``params.MixtureParams`` (which imports no
+TensorFlow): ``distribution`` and ``scalar_distribution`` give its TFP form,
+``split_head`` splits a network head's flat output tensor by ``params.HeadLayout``, and
+``scale_tril_from_raw_unchecked`` is ``params.scale_tril_from_raw`` on tensors.
 """
 from __future__ import annotations
 
@@ -21,39 +27,24 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import checks
+from mdn_utils.core.params import HeadLayout, MixtureParams
 
 tfd = tfp.distributions
 
 
-def mixture_arrays(mixture_logits, means, log_sigmas, dtype=None) -> tuple[np.ndarray, ...]:
-    """Validate the three ``[batch, K]`` parameter arrays; return them as NumPy arrays.
-
-    Raises ``TypeError``/``ValueError`` naming the argument when an array is not real,
-    not of rank 2, has K < 1, holds NaN or inf, or when the shapes disagree. ``dtype``
-    defaults to float64 if any input is float64, else float32. The one validator of the
-    1-D triple (``params.MixtureParams`` validates the D-dimensional layout).
-    """
-    named = {"mixture_logits": mixture_logits, "means": means, "log_sigmas": log_sigmas}
-    if dtype is None:
-        dtypes = {np.asarray(v).dtype for v in named.values() if hasattr(v, "dtype")}
-        dtype = np.float64 if np.dtype("float64") in dtypes else np.float32
-    arrays = {}
-    for name, value in named.items():
-        array = checks.finite_array(name, value, ndim=2, dtype=tf.as_dtype(dtype).as_numpy_dtype)
-        if array.shape[1] < 1:
-            raise ValueError(f"{name} must have K >= 1 components, got shape {array.shape}")
-        arrays[name] = array
-    shapes = {name: a.shape for name, a in arrays.items()}
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"mixture_logits, means and log_sigmas must have the same "
-                         f"shape [batch, K], got {shapes}")
-    return tuple(arrays.values())
-
-
 def check_mixture_params(mixture_logits, means, log_sigmas, dtype=None):
-    """``mixture_arrays``, returned as tensors."""
-    return tuple(tf.convert_to_tensor(a) for a in mixture_arrays(mixture_logits, means,
-                                                                  log_sigmas, dtype))
+    """The 1-D triple validated by ``params.MixtureParams.from_1d`` (its dtype rule unless
+    ``dtype`` is given), returned as tensors."""
+    params = MixtureParams.from_1d(mixture_logits, means, log_sigmas)
+    return tuple(tf.convert_to_tensor(a) for a in params.as_1d(dtype))
+
+
+def _scalar_tensors(params: MixtureParams):
+    """(logits, means, log_sigmas) ``[n, K]`` tensors of a 1-D diagonal ``MixtureParams``."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    return tuple(tf.convert_to_tensor(a) for a in params.as_1d())
 
 
 def mixture_from_tensors(mixture_logits, means, log_sigmas):
@@ -63,19 +54,20 @@ def mixture_from_tensors(mixture_logits, means, log_sigmas):
         components_distribution=tfd.Normal(loc=means, scale=tf.exp(log_sigmas)))
 
 
-def mixture_distribution(mixture_logits, means, log_sigmas):
-    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)), batch shape ``[batch]``."""
-    return mixture_from_tensors(*check_mixture_params(mixture_logits, means, log_sigmas))
+def mixture_distribution(params: MixtureParams):
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, exp(2 s_k)) of a 1-D ``MixtureParams``,
+    batch shape ``[n]``, event shape [] (the widths exp(s_k) computed by TensorFlow)."""
+    return mixture_from_tensors(*_scalar_tensors(params))
 
 
-def ancestral_sample(mixture_logits, means, log_sigmas, num_samples: int = 1, seed: int = 0):
-    """Draw ``[num_samples, batch]`` values of y by ancestral sampling.
+def ancestral_sample(params: MixtureParams, num_samples: int = 1, seed: int = 0):
+    """Draw ``[num_samples, n]`` values of y from a 1-D ``MixtureParams`` by ancestral sampling.
 
-    one_hot ~ OneHotCategorical(logits = z)      shape [n, batch, K]
-    draws   ~ Normal(mu, exp(s))                 shape [n, batch, K]
+    one_hot ~ OneHotCategorical(logits = z)      shape [S, n, K]
+    draws   ~ Normal(mu, exp(s))                 shape [S, n, K]
     y       = sum_k one_hot_k * draws_k          (the draw of the selected component)
     """
-    logits, mu, log_sigma = check_mixture_params(mixture_logits, means, log_sigmas)
+    logits, mu, log_sigma = _scalar_tensors(params)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
     stateless_seed = tf.constant([seed % 2**31, 0], tf.int32)
@@ -84,3 +76,58 @@ def ancestral_sample(mixture_logits, means, log_sigmas, num_samples: int = 1, se
         num_samples, seed=selector_seed)
     draws = tfd.Normal(loc=mu, scale=tf.exp(log_sigma)).sample(num_samples, seed=normal_seed)
     return tf.reduce_sum(one_hot * draws, axis=-1)
+
+
+def distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
+    """p(y | x) = sum_k softmax(z)_k N(y | mu_k, Sigma_k) as a TFP distribution.
+
+    ``MixtureSameFamily(Categorical(logits), MultivariateNormalDiag(locs, exp(log_sigmas)))``
+    or ``...MultivariateNormalTriL(locs, scale_tril)``: batch shape [n], event shape [D].
+    For D = 1 the event shape is [1], so ``log_prob`` takes y as ``[n, 1]`` (not ``[n]``).
+    """
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    if params.covariance == "diag":
+        components = tfd.MultivariateNormalDiag(loc=params.locs,
+                                                scale_diag=np.exp(params.log_sigmas))
+    else:
+        components = tfd.MultivariateNormalTriL(loc=params.locs, scale_tril=params.scale_tril)
+    return tfd.MixtureSameFamily(tfd.Categorical(logits=params.logits), components)
+
+
+def scalar_distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
+    """For D = 1: the same mixture over a scalar y, ``MixtureSameFamily(Categorical,
+    Normal)`` with event shape [] (y is ``[n]``), which also has a ``cdf``."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
+    if params.D != 1:
+        raise ValueError(f"scalar_distribution needs D = 1, these parameters have D = "
+                         f"{params.D}; use distribution()")
+    sigma = (np.exp(params.log_sigmas[..., 0]) if params.covariance == "diag"
+             else params.scale_tril[..., 0, 0])
+    return tfd.MixtureSameFamily(tfd.Categorical(logits=params.logits),
+                                 tfd.Normal(loc=params.locs[..., 0], scale=sigma))
+
+
+def split_head(layout: HeadLayout, flat):
+    """(logits [n, K], locs [n, K, D], scale [n, K, S]) from a flat head output ``[n, P]``
+    (tensors, in a graph), in the order ``params.HeadLayout`` writes down."""
+    k, d = layout.num_components, layout.dim
+    logits = flat[:, :k]
+    locs = tf.reshape(flat[:, k:k + k * d], [-1, k, d])
+    scale = tf.reshape(flat[:, k + k * d:], [-1, k, layout.scale_size])
+    return logits, locs, scale
+
+
+def scale_tril_from_raw_unchecked(raw_scale):
+    """(L, log diag L) from ``[..., D(D+1)/2]`` raw numbers, tensors in, tensors out.
+
+    ``tfp.math.fill_triangular`` fills a lower triangle with the numbers (in its own
+    order, ``params.triangle_index``); the numbers that land on the diagonal are log L_dd,
+    so L_dd = exp(.) > 0. This is ``params.scale_tril_from_raw`` inside a graph, and
+    ``tfp.bijectors.FillScaleTriL(diag_bijector=Exp(), diag_shift=None)``. Returning
+    log diag L as well lets a loss use log det L = sum_d log L_dd without a log of exp.
+    """
+    filled = tfp.math.fill_triangular(raw_scale)
+    log_diagonal = tf.linalg.diag_part(filled)
+    return tf.linalg.set_diag(filled, tf.exp(log_diagonal)), log_diagonal

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from mdn_utils import checks
+from mdn_utils.core.mixture import distribution, scalar_distribution
 from mdn_utils.core.params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
 
 LAYOUT_NAME = re.compile(r"mixture_params_(?P<covariance>diag|full)_k(?P<k>\d+)_d(?P<d>\d+)")
@@ -238,10 +239,10 @@ def predict_mixture(model: keras.Model, x, batch_size: int = 65_536) -> MixtureP
 def predictive_distribution(model: keras.Model, x, batch_size: int = 65_536):
     """p(y | x) as a TFP ``MixtureSameFamily`` with batch shape [n], so ``log_prob``,
     ``sample``, ``mean`` come from TFP. Event shape [D]; for a 1-D y it is [] (y is
-    ``[n]``) and the distribution also has a ``cdf`` (``MixtureParams.scalar_distribution``).
+    ``[n]``) and the distribution also has a ``cdf`` (``mixture.scalar_distribution``).
     """
     params = predict_mixture(model, x, batch_size)
-    return params.scalar_distribution() if params.D == 1 else params.distribution()
+    return scalar_distribution(params) if params.D == 1 else distribution(params)
 
 
 def predict_params(model: keras.Model, x, batch_size: int = 65_536):

@@ -25,17 +25,20 @@ y = mu_k + sigma_k(tau) * eps with eps ~ N(0, 1).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mdn_utils import checks
-from mdn_utils.core.mixture import mixture_arrays
 from mdn_utils.core.model import predict_mixture
 from mdn_utils.core.params import MixtureParams, log_softmax
 
 
-def _check_params(mixture_logits, means, log_sigmas):
-    """The 1-D triple, validated by ``mixture.mixture_arrays``, as float64 NumPy."""
-    return mixture_arrays(mixture_logits, means, log_sigmas, dtype=np.float64)
+def _scalar_params(params) -> MixtureParams:
+    """``params`` (a 1-D diagonal ``MixtureParams``) in float64; TypeError/ValueError otherwise."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1 or params.covariance != "diag":
+        raise ValueError(f"params must be a 1-D diagonal mixture, got {params!r}")
+    return params.astype(np.float64)
 
 
 def apply_temperature(mixture_logits, log_sigmas, tau: float):
@@ -46,17 +49,16 @@ def apply_temperature(mixture_logits, log_sigmas, tau: float):
     return log_softmax(log_softmax(logits) / tau), log_sigmas + 0.5 * np.log(tau)
 
 
-def sample_with_temperature(mixture_logits, means, log_sigmas, tau: float = 1.0,
-                            num_samples: int = 1, seed: int = 0) -> np.ndarray:
-    """Draw y for every row at temperature tau: shape ``[num_samples, batch]``.
+def sample_with_temperature(params: MixtureParams, tau: float = 1.0, num_samples: int = 1,
+                            seed: int = 0) -> np.ndarray:
+    """Draw y for every row of a 1-D mixture at temperature tau: float64 ``[num_samples, n]``.
 
-    The 1-D case of ``params.MixtureParams.sample`` (same draws for the same seed).
+    ``MixtureParams.sample`` of the mixture in float64 (same draws for the same seed).
     """
     tau = checks.positive_float("tau", tau)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
-    params = MixtureParams.from_1d(*_check_params(mixture_logits, means, log_sigmas))
-    return params.sample(num_samples, tau=tau, seed=seed)[..., 0]
+    return _scalar_params(params).sample(num_samples, tau=tau, seed=seed)[..., 0]
 
 
 def sample_model(model, x, tau: float = 1.0, num_samples: int = 1, seed: int = 0):
@@ -77,31 +79,20 @@ def _y_grid(y_grid) -> np.ndarray:
     return grid
 
 
-def _log_normal(y_grid, means, log_sigmas) -> np.ndarray:
-    """log N(y | mu_k, sigma_k^2) on the grid: ``[batch, len(y_grid), K]``."""
-    y = y_grid[None, :, None]
-    return (-log_sigmas[:, None, :] - 0.5 * np.log(2.0 * np.pi)
-            - 0.5 * ((y - means[:, None, :]) * np.exp(-log_sigmas[:, None, :])) ** 2)
+def mixture_log_density(params: MixtureParams, y_grid) -> np.ndarray:
+    """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)) of a 1-D mixture on
+    ``y_grid``: ``[n, len(y_grid)]`` (``MixtureParams.log_prob_grid``)."""
+    return _scalar_params(params).log_prob_grid(_y_grid(y_grid))
 
 
-def mixture_log_density(mixture_logits, means, log_sigmas, y_grid) -> np.ndarray:
-    """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): ``[batch, len(y_grid)]``."""
-    logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
-    grid = _y_grid(y_grid)
-    return logsumexp(log_softmax(logits)[:, None, :] + _log_normal(grid, means, log_sigmas),
-                      axis=-1)
-
-
-def convention_density(mixture_logits, means, log_sigmas, y_grid, tau: float) -> np.ndarray:
+def convention_density(params: MixtureParams, y_grid, tau: float) -> np.ndarray:
     """Density of the World Models convention at tau (what the sampler draws from).
 
     p_conv(y) = sum_k softmax(log pi / tau)_k N(y | mu_k, tau sigma_k^2); a mixture of
     normalised Gaussians, so it needs no numerical normalisation. ``[batch, len(y_grid)]``.
     """
     tau = checks.positive_float("tau", tau)
-    logits, means, log_sigmas = _check_params(mixture_logits, means, log_sigmas)
-    log_weights, tempered_log_sigmas = apply_temperature(logits, log_sigmas, tau)
-    return np.exp(mixture_log_density(log_weights, means, tempered_log_sigmas, y_grid))
+    return np.exp(mixture_log_density(_scalar_params(params).with_temperature(tau), y_grid))
 
 
 def joint_tempered_params(mixture_logits, log_sigmas, tau: float):
@@ -121,7 +112,7 @@ def joint_tempered_params(mixture_logits, log_sigmas, tau: float):
     return log_weights, log_sigmas + 0.5 * np.log(tau)
 
 
-def tempered_density(mixture_logits, means, log_sigmas, y_grid, tau: float) -> np.ndarray:
+def tempered_density(params: MixtureParams, y_grid, tau: float) -> np.ndarray:
     """The exactly tempered predictive density p(y | x)^(1/tau) / Z(tau) on a grid.
 
     Z(tau) = integral p(y | x)^(1/tau) dy is computed by the trapezoid rule on ``y_grid``,
@@ -130,7 +121,7 @@ def tempered_density(mixture_logits, means, log_sigmas, y_grid, tau: float) -> n
     """
     tau = checks.positive_float("tau", tau)
     grid = _y_grid(y_grid)
-    log_tempered = mixture_log_density(mixture_logits, means, log_sigmas, grid) / tau
+    log_tempered = mixture_log_density(params, grid) / tau
     unnormalised = np.exp(log_tempered - log_tempered.max(axis=-1, keepdims=True))
     return unnormalised / np.trapezoid(unnormalised, grid, axis=-1)[:, None]
 

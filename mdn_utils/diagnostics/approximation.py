@@ -56,9 +56,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mdn_utils import checks
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.problems.datasets import InverseProblem, get_dataset
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -199,16 +199,10 @@ class MixtureFit:
     iterations: int
 
 
-def _log_normal(y, means, log_sigmas):
-    """log N(y_i | mu_k, sigma_k^2), ``[rows, N, K]``."""
-    u = (y[..., None] - means[:, None, :]) * np.exp(-log_sigmas)[:, None, :]
-    return -log_sigmas[:, None, :] - LOG_SQRT_2PI - 0.5 * u * u
-
-
 def mixture_log_density(log_weights, means, log_sigmas, y) -> np.ndarray:
     """log q(y) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)): parameters ``[n, K]``,
-    y ``[n, N]`` -> ``[n, N]``."""
-    return logsumexp(log_weights[:, None, :] + _log_normal(y, means, log_sigmas), axis=-1)
+    y ``[n, N]`` -> ``[n, N]`` (``MixtureParams.log_prob_points``)."""
+    return MixtureParams.from_1d(log_weights, means, log_sigmas).log_prob_points(y)
 
 
 def _initial(y, omega, num_components, rng, quantile: bool):

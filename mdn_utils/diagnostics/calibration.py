@@ -28,6 +28,7 @@ import numpy as np
 from scipy import special, stats
 
 from mdn_utils import checks
+from mdn_utils.core.params import MixtureParams
 from mdn_utils.problems.datasets import conditional_density, get_dataset, require_density
 
 _CHUNK = 2_048  # observations per chunk in the grid computations
@@ -212,20 +213,19 @@ def hdr_thresholds(density, spacing: float, levels) -> np.ndarray:
     return out
 
 
-def _mixture_arrays(mixture_logits, means, log_sigmas, y):
-    logits = checks.finite_array("mixture_logits", mixture_logits, ndim=2)
-    means = checks.finite_array("means", means, ndim=2)
-    log_sigmas = checks.finite_array("log_sigmas", log_sigmas, ndim=2)
-    if not logits.shape == means.shape == log_sigmas.shape:
-        raise ValueError(f"mixture_logits, means and log_sigmas must have the same shape "
-                         f"[n, K], got {logits.shape}, {means.shape}, {log_sigmas.shape}")
+def _mixture_and_y(params, y):
+    """(the 1-D ``MixtureParams`` in float64, y [n]), validated."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1:
+        raise ValueError(f"params must be a mixture over a scalar y (D = 1), got D = {params.D}")
     y = checks.column("y", y)
-    checks.same_length(y=y, mixture_logits=logits)
-    log_weights = logits - special.logsumexp(logits, axis=1, keepdims=True)
-    return log_weights, means, np.exp(log_sigmas), y
+    checks.same_length(y=y, params=params.logits)
+    return params.astype(np.float64), y
 
 
-def hdr_coverage(mixture_logits, means, log_sigmas, y, levels=(0.5, 0.8, 0.95),
+def hdr_coverage(params: MixtureParams, y, levels=(0.5, 0.8, 0.95),
                  num_samples: int = 199, seed: int = 0, tolerance: float = 3.0) -> list[Coverage]:
     """Share of y_i inside the model's highest-density region (HDR) of mass c, per level.
 
@@ -238,7 +238,7 @@ def hdr_coverage(mixture_logits, means, log_sigmas, y, levels=(0.5, 0.8, 0.95),
     serves 0.5, 0.8 and 0.95): a finite M adds noise, not bias. No y grid is needed, so
     components narrower than any affordable grid step are handled too.
     """
-    log_weights, means, sigmas, y = _mixture_arrays(mixture_logits, means, log_sigmas, y)
+    params, y = _mixture_and_y(params, y)
     levels = _check_levels(levels)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
@@ -251,63 +251,38 @@ def hdr_coverage(mixture_logits, means, log_sigmas, y, levels=(0.5, 0.8, 0.95),
     covered = np.zeros((len(y), len(levels)), bool)
     chunk = max(1, _CHUNK * 4 // max(1, num_samples // 50))
     for start in range(0, len(y), chunk):
-        part = slice(start, start + chunk)
-        w, mu, sd = np.exp(log_weights[part]), means[part], sigmas[part]
-        cumulative = np.cumsum(w, axis=1)
-        uniform = rng.uniform(size=(len(w), num_samples)) * cumulative[:, -1:]
-        component = np.minimum((uniform[:, :, None] > cumulative[:, None, :]).sum(-1),
-                               w.shape[1] - 1)
-        rows = np.arange(len(w))[:, None]
-        draws = mu[rows, component] + sd[rows, component] * rng.standard_normal(uniform.shape)
-        at_draws = _density_grid(draws, log_weights[part], mu, sd)       # [n, M]
-        ordered = np.sort(at_draws, axis=1)
-        thresholds = ordered[:, ranks - 1]                                # [n, levels]
-        at_y = _density_grid(y[part, None], log_weights[part], mu, sd)[:, 0]
-        covered[part] = at_y[:, None] >= thresholds
+        part = params.take(slice(start, start + chunk))
+        uniform = rng.uniform(size=(part.n, num_samples))
+        noise = rng.standard_normal(uniform.shape)
+        draws = part.sample_from(uniform.T, noise.T[..., None])[..., 0].T
+        at_draws = _density_at(part, draws)                               # [n, M]
+        thresholds = np.sort(at_draws, axis=1)[:, ranks - 1]              # [n, levels]
+        at_y = _density_at(part, y[start:start + chunk, None])[:, 0]
+        covered[start:start + chunk] = at_y[:, None] >= thresholds
     return [Coverage(float(c), float(covered[:, j].mean()), len(y), tolerance)
             for j, c in enumerate(levels)]
 
 
-def _density_grid(points, log_weights, means, sigmas):
-    """p(points[i, g] | x_i) for a row of points per observation, ``[n, G]`` (float32 sum)."""
-    scale = np.exp(log_weights - np.log(sigmas)).astype(np.float32) / np.float32(np.sqrt(2 * np.pi))
-    inverse = (1.0 / sigmas).astype(np.float32)
-    z = (points.astype(np.float32)[:, :, None] - means.astype(np.float32)[:, None, :]) \
-        * inverse[:, None, :]
-    return np.einsum("ngk,nk->ng", np.exp(-0.5 * z * z), scale).astype(np.float64)
+def _density_at(params, points, rows: int = 512):
+    """p(points[i, g] | x_i), ``[n, G]``: ``MixtureParams.log_prob_points`` in row blocks."""
+    return np.concatenate([np.exp(params.take(slice(i, i + rows)).log_prob_points(points[i:i + rows]))
+                           for i in range(0, params.n, rows)])
 
 
 # --------------------------------------------------------------------------- CRPS
-def _a(mu, variance):
-    """A(mu, s^2) = E|Z| for Z ~ N(mu, s^2) = 2 s phi(mu/s) + mu (2 Phi(mu/s) - 1)."""
-    s = np.sqrt(variance)
-    ratio = mu / s
-    return (2 / np.sqrt(2 * np.pi)) * s * np.exp(-0.5 * ratio * ratio) + mu * special.erf(
-        ratio / np.sqrt(2))
-
-
-def crps_mixture(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def crps_mixture(params: MixtureParams, y) -> np.ndarray:
     """CRPS of sum_k pi_k N(mu_k, sigma_k^2) at each y_i, in the closed form of
     Grimit et al. (2006), from CRPS(F, y) = E|Y - y| - E|Y - Y'| / 2:
 
         CRPS = sum_k pi_k A(y - mu_k, sigma_k^2)
                - 1/2 sum_k sum_m pi_k pi_m A(mu_k - mu_m, sigma_k^2 + sigma_m^2),
 
-    with A as in ``_a``. Inputs are ``[n, K]`` (logits, means, log-sigmas) and ``[n]``;
-    returns ``[n]`` in the units of y. Lower is better; it rewards calibration and
+    with A(mu, s^2) = E|Z| for Z ~ N(mu, s^2) (``MixtureParams.crps``). ``params`` is a
+    1-D ``MixtureParams`` of n rows and y is ``[n]``; returns ``[n]`` in the units of y. Lower is better; it rewards calibration and
     sharpness together.
     """
-    log_weights, means, sigmas, y = _mixture_arrays(mixture_logits, means, log_sigmas, y)
-    weights = np.exp(log_weights)
-    out = np.empty(len(y))
-    for start in range(0, len(y), _CHUNK):
-        part = slice(start, start + _CHUNK)
-        w, mu, var = weights[part], means[part], sigmas[part] ** 2
-        first = np.sum(w * _a(y[part, None] - mu, var), axis=1)
-        pair = _a(mu[:, :, None] - mu[:, None, :], var[:, :, None] + var[:, None, :])
-        second = np.einsum("nk,nkm,nm->n", w, pair, w)
-        out[part] = first - 0.5 * second
-    return out
+    params, y = _mixture_and_y(params, y)
+    return params.crps(y)
 
 
 def crps_uniform(y, low: float, high: float) -> np.ndarray:

@@ -28,59 +28,44 @@ Everything is computed in log space, as ``losses.log_space_nll`` computes the lo
 and products such as gamma_k u_k^2 are formed as exp(log gamma_k + 2 log abs(u_k)), so a
 component with gamma_k = 0 (underflowed) and a huge u_k gives 0, not 0 * inf = NaN.
 The arrays are ``[n, K]`` (y is ``[n]``), float64 NumPy; inputs are checked by
-``mixture.mixture_arrays`` and ``checks`` before any arithmetic.
+``params.MixtureParams.from_1d`` and ``checks`` before any arithmetic, and the
+responsibilities are ``MixtureParams.log_responsibilities``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logsumexp
 
 from mdn_utils import checks
-from mdn_utils.core.mixture import mixture_arrays
-from mdn_utils.core.params import log_softmax
-
-LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+from mdn_utils.core.params import MixtureParams, log_softmax
 
 
-def _inputs(mixture_logits, means, log_sigmas, y):
-    logits, mu, log_sigma = mixture_arrays(mixture_logits, means, log_sigmas, dtype=np.float64)
+def _inputs(params, y):
+    """(params, logits, mu, log_sigma [n, K] float64, y [n, 1]), validated."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1 or params.covariance != "diag":
+        raise ValueError(f"params must be a 1-D diagonal mixture, got {params!r}")
     y = checks.column("y", y)
-    checks.same_length(y=y, mixture_logits=logits)
-    return logits, mu, log_sigma, y[:, None]
+    checks.same_length(y=y, params=params.logits)
+    return (params,) + params.as_1d(np.float64) + (y[:, None],)
 
 
-def _log_responsibilities(logits, mu, log_sigma, y):
-    """log gamma ``[n, K]`` and log abs(u) ``[n, K]`` from checked arrays."""
-    log_weights = log_softmax(logits)
-    with np.errstate(divide="ignore"):
-        log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
-    with np.errstate(over="ignore"):
-        u_squared = np.exp(2.0 * log_abs_u)                     # inf only beyond 1.8e308
-    log_joint = log_weights - log_sigma - LOG_SQRT_2PI - 0.5 * u_squared
-    log_evidence = logsumexp(log_joint, axis=-1, keepdims=True)
-    if not np.all(np.isfinite(log_evidence)):
-        rows = np.flatnonzero(~np.isfinite(log_evidence))
-        raise ValueError(f"y is so far from every component (in standard deviations) that "
-                         f"p(y | x) underflows to 0 in float64 at rows {rows[:5].tolist()}; "
-                         "the responsibilities are undefined there")
-    return log_joint - log_evidence, log_abs_u
-
-
-def log_responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def log_responsibilities(params: MixtureParams, y) -> np.ndarray:
     """log gamma_k = log pi_k + log N(y | mu_k, sigma_k^2) - log p(y), ``[n, K]`` float64."""
-    return _log_responsibilities(*_inputs(mixture_logits, means, log_sigmas, y))[0]
+    params, *_, y = _inputs(params, y)
+    return params.log_responsibilities(y)
 
 
-def responsibilities(mixture_logits, means, log_sigmas, y) -> np.ndarray:
+def responsibilities(params: MixtureParams, y) -> np.ndarray:
     """gamma_k = pi_k N(y | mu_k, sigma_k^2) / sum_j pi_j N(y | mu_j, sigma_j^2), ``[n, K]``.
 
     Each row sums to 1. Computed as exp of ``log_responsibilities`` (no underflow of the
     densities themselves, only of gamma_k below about 1e-308).
     """
-    return np.exp(log_responsibilities(mixture_logits, means, log_sigmas, y))
+    return np.exp(log_responsibilities(params, y))
 
 
 @dataclass(frozen=True)
@@ -99,18 +84,21 @@ class NllGradients:
     responsibilities: np.ndarray
 
 
-def nll_gradients(mixture_logits, means, log_sigmas, y) -> NllGradients:
+def nll_gradients(params: MixtureParams, y) -> NllGradients:
     """Bishop's closed-form derivatives of the per-example mixture NLL (module docstring).
 
-    ``mixture_logits``, ``means``, ``log_sigmas``: ``[n, K]``; ``y``: ``[n]`` or ``[n, 1]``.
+    ``params``: a 1-D ``MixtureParams`` (``MixtureParams.from_1d(mixture_logits, means,
+    log_sigmas)``, each ``[n, K]``); ``y``: ``[n]`` or ``[n, 1]``.
     Returns an ``NllGradients`` of float64 ``[n, K]`` arrays, computed in log space:
 
         dE/dz_k  = exp(log_softmax(z)_k) - exp(log gamma_k)
         dE/dmu_k = -sign(y - mu_k) exp(log gamma_k + log abs(u_k) - s_k)
         dE/ds_k  = exp(log gamma_k) - exp(log gamma_k + 2 log abs(u_k))
     """
-    logits, mu, log_sigma, y = _inputs(mixture_logits, means, log_sigmas, y)
-    log_gamma, log_abs_u = _log_responsibilities(logits, mu, log_sigma, y)
+    params, logits, mu, log_sigma, y = _inputs(params, y)
+    log_gamma = params.log_responsibilities(y)
+    with np.errstate(divide="ignore"):
+        log_abs_u = np.log(np.abs(y - mu)) - log_sigma          # -inf where y = mu
     gamma = np.exp(log_gamma)
     weights = np.exp(log_softmax(logits))
     with np.errstate(over="ignore"):
