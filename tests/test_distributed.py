@@ -16,7 +16,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from mdn_utils.problems import datasets as data
 from mdn_utils.core import device, evaluation, train
-train.choose_device = lambda device=None: device.DeviceChoice("cpu", ("/CPU:0", "/CPU:1"))
+train.choose_device = lambda requested=None: device.DeviceChoice("cpu", ("/CPU:0", "/CPU:1"))
 x, y = data.sample("sinusoid_inverse", 4000, seed=0)
 result = train.train_mdn(x, y, num_components=3, hidden_units=16, steps=300, batch_size=128,
                          eval_every=100, progress=False)
