@@ -1,7 +1,8 @@
 """mdn_utils: the library behind the MDN book.
 
-Subpackages, lowest layer first; each imports only the layers below it (the import
-contracts in pyproject.toml, checked by tests/test_import_contract.py)::
+Subpackages, lowest layer first; each is to import only the layers below it (the import
+contracts in pyproject.toml, checked by tests/test_import_contract.py, which lists the
+imports that still break them)::
 
     checks        argument validation shared by every subpackage (one module)
     problems      the datasets: datasets (synthetic, with an exact density), robot_arm,
@@ -15,8 +16,8 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
     book          what only the chapters need: plots, interactive, tables, cache,
                   remedies, bench
 
-checks, problems and diagnostics import no TensorFlow, TensorFlow Probability or Keras;
-nothing in the package imports ``book``'s modules except ``book`` itself.
+checks, problems and diagnostics are to import no TensorFlow, TensorFlow Probability or
+Keras, and nothing in the package but ``book`` itself is to import ``book``'s modules.
 """
 import os
 
