@@ -1,23 +1,24 @@
 """mdn_utils: the library behind the MDN book.
 
-Subpackages, lowest layer first; each is to import only the layers below it (the import
-contracts in pyproject.toml, checked by tests/test_import_contract.py, which lists the
-imports that still break them)::
+Subpackages, lowest layer first; each imports only the layers below it (the import
+contracts in pyproject.toml, checked by tests/test_import_contract.py)::
 
     checks        argument validation shared by every subpackage (one module)
+    store         the one store of computed results, keyed by the code that made them
+                  (one module, beside checks)
     problems      the datasets: datasets (synthetic, with an exact density), robot_arm,
                   real (the CSV files in problems/data)
-    core          the MDN: params, mixture, losses, model, device, loop, train, baseline,
-                  sampling, box_transform, stability, evaluation
+    core          the MDN: params, mixture, losses, model, device, loop, train, trained,
+                  baseline, sampling, box_transform, stability, evaluation
     diagnostics   measurements of a fitted model: calibration, approximation, gradients
     compare       the MDN's alternatives behind one estimator interface: base, metrics,
                   crossval, gaussian, mdn, kde, kde_grid, binned, flow, quantile,
                   networks, report
-    book          what only the chapters need: plots, interactive, tables, cache,
+    book          what only the chapters need: plots, interactive, tables,
                   remedies, bench
 
-checks, problems and diagnostics are to import no TensorFlow, TensorFlow Probability or
-Keras, and nothing in the package but ``book`` itself is to import ``book``'s modules.
+checks, store, problems and diagnostics import no TensorFlow, TensorFlow Probability or
+Keras, and nothing in the package but ``book`` itself imports ``book``'s modules.
 """
 import os
 

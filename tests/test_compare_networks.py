@@ -30,11 +30,12 @@ def test_reused_trace_gives_the_weights_of_a_fresh_loop(cls, monkeypatch):
     monkeypatch.setattr(module, "train_network", without_key)
     before = cls(**SMALL).fit(x, y, seed=3)
     monkeypatch.setattr(module, "train_network", fresh_loop)
-    networks._TRAINERS.clear()
+    networks._SHARED.clear()
     cls(**SMALL).fit(x_other, y_other, seed=5)     # other data, other size, other seed
     reused = cls(**SMALL).fit(x, y, seed=3)
-    (trainer,) = networks._TRAINERS.values()
-    assert trainer.run.experimental_get_tracing_count() == 1    # traced once for both
+    (shared,) = networks._SHARED.values()
+    (traced,) = shared.run.traced.values()
+    assert traced.experimental_get_tracing_count() == 1    # traced once for both
     for a, b in zip(_weights(before), _weights(reused), strict=True):
         np.testing.assert_array_equal(a, b)
     assert reused.mean_training_loss == pytest.approx(before.mean_training_loss, rel=1e-6)

@@ -90,16 +90,6 @@ def test_train_mdn_defaults_read_without_tensorflow_match_the_signature():
     assert report.train_mdn_defaults() == expected
 
 
-@pytest.mark.parametrize("set_dir", [True, False])
-def test_result_dir_is_the_model_cache_folder(monkeypatch, tmp_path, set_dir):
-    from mdn_utils.book import cache
-    if set_dir:
-        monkeypatch.setenv("MDN_CACHE_DIR", str(tmp_path))
-    else:
-        monkeypatch.delenv("MDN_CACHE_DIR", raising=False)
-    assert report.result_dir() == cache.cache_dir() / "compare"
-
-
 # --------------------------------------------------------------------------- evaluate + cache
 def _split(pairs):
     x, y = pairs
@@ -116,7 +106,7 @@ def test_a_second_evaluation_is_loaded_not_fitted(results_in, pairs):
     for name in ("nll", "crps", "pit", "inside", "x_test"):
         np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
     assert again.training_seconds == first.training_seconds      # the run that trained it
-    assert len(list((results_in / "compare").glob("eval-*.npz"))) == 1
+    assert len(list(results_in.glob("evaluation-*.npz"))) == 1
 
 
 def test_the_cache_is_keyed_by_settings_data_seed_and_scoring(results_in, pairs):
@@ -141,16 +131,17 @@ def test_the_cache_is_keyed_by_settings_data_seed_and_scoring(results_in, pairs)
     assert LineGaussian.fits == count + len(variants)
 
 
-def test_the_key_changes_with_the_source_and_the_package_versions(monkeypatch, pairs):
+def test_the_key_changes_with_the_code_and_the_package_versions(monkeypatch, pairs):
+    from mdn_utils import store
     spec = report.MethodSpec("line", LineGaussian, {})
     x, y, x_test, y_test = _split(pairs)
     key = report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
     assert key == report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
-    monkeypatch.setattr(report, "_source_digest", lambda: "edited")
+    real_digest = store.code_digest
+    monkeypatch.setattr(store, "code_digest", lambda *modules: "edited" + real_digest(*modules))
     edited = report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {})
     assert edited != key
-    monkeypatch.setattr(report, "_version", lambda package: "0.0" if package == "statsmodels"
-                        else "1.0")
+    monkeypatch.setattr(store, "package_versions", lambda: {"statsmodels": "0.0"})
     assert report.evaluation_key(spec, x, y, x_test, y_test, None, 0, {}) != edited
 
 

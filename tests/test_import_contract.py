@@ -3,9 +3,10 @@
 Two contracts live in pyproject.toml's ``[tool.importlinter]`` and are checked by
 import-linter (``lint-imports`` runs the same ones):
 
-* ``layers``: book > compare > diagnostics > core > problems > checks. A subpackage may
-  import those below it, never one above it, directly or through a chain of imports.
-* ``no-tensorflow-below-core``: diagnostics, problems and checks import no TensorFlow,
+* ``layers``: book > compare > diagnostics > core > problems > checks | store (the two
+  bottom modules independent of each other). A subpackage may import those below it,
+  never one above it, directly or through a chain of imports.
+* ``no-tensorflow-below-core``: diagnostics, problems, checks and store import no TensorFlow,
   TensorFlow Probability or Keras, directly or through other modules, and not even
   inside a function.
 
@@ -111,31 +112,12 @@ def private_imports(package_dir: Path) -> list[str]:
 
 # --- the real tree ----------------------------------------------------------------------
 
-def _broken_today(reason):
-    """The mark of a contract today's tree breaks: remove it once the tree keeps it."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
-
-
-@pytest.mark.parametrize("contract", [
-    pytest.param("layers", marks=_broken_today(
-        "today's tree breaks the layers: compare.mdn imports book.cache and book.remedies; "
-        "diagnostics.approximation imports book.cache; problems.robot_arm imports "
-        "core.model")),
-    pytest.param("no-tensorflow-below-core", marks=_broken_today(
-        "today diagnostics.gradients imports core.mixture and core.params (TensorFlow, "
-        "TFP); diagnostics.approximation imports book.cache (Keras, TensorFlow, TFP through "
-        "core.losses) and problems.datasets, whose robot_arm imports core.model (Keras, "
-        "TensorFlow and TFP through core.params)")),
-])
+@pytest.mark.parametrize("contract", ["layers", "no-tensorflow-below-core"])
 def test_the_package_keeps_the_contract(contract):
     result = lint_imports(ROOT, contract)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@_broken_today(
-    "today core.baseline imports _check_trunk, _glorot, _moments, _trunk from core.model, "
-    "compare.networks imports the same four, and compare.report imports _RESERVED from "
-    "compare.mdn")
 def test_no_module_imports_another_modules_private_names():
     found = private_imports(ROOT / PACKAGE)
     assert not found, "\n".join(found)

@@ -19,6 +19,10 @@ def test_flat_output_has_the_layouts_width(y_dim, covariance, scale_size):
     out = net(np.zeros((5, 2), np.float32))
     assert tuple(out.shape) == (5, 7 * (1 + y_dim + scale_size))
     assert mdn_model.head_layout(net) == HeadLayout(7, y_dim, covariance)
+    # the layout is in the output layer's config, not in a layer name
+    config = net.get_layer("mixture_params").get_config()
+    assert (config["num_components"], config["dim"], config["covariance"]) == \
+        (7, y_dim, covariance)
     assert len([layer for layer in net.layers if layer.name.startswith("hidden_")]) == 3
 
 
@@ -147,3 +151,12 @@ def test_predictive_distribution_of_a_1d_model_is_scalar_with_a_cdf():
     from scipy.stats import norm
     expected = (weights * norm.cdf(0.5, means, np.exp(log_sigmas))).sum(axis=1)
     np.testing.assert_allclose(distribution.cdf([0.5, 0.5]), expected, rtol=1e-5)
+
+
+def test_head_layout_refuses_a_model_without_a_mixture_output():
+    import keras
+    plain = keras.Sequential([keras.Input((1,)), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="MixtureOutput"):
+        mdn_model.head_layout(plain)
+    with pytest.raises(TypeError, match="model"):
+        mdn_model.head_layout("mdn.keras")

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mdn_utils.book import cache
-from mdn_utils.core import device, model as mdn_model, train
+from mdn_utils.core import device, model as mdn_model, train, trained
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(-1.0, 1.0, 512).astype(np.float32)
@@ -167,10 +166,10 @@ def test_bad_remedy_settings_name_the_argument(monkeypatch, setting, value, erro
         train.train_mdn(X, Y, **SMALL, **ONE_STEP, **{setting: value})
 
 
-def test_cache_key_changes_with_each_remedy():
-    base = cache.cache_key(X, Y, **SMALL)
-    assert cache.cache_key(X, Y, **SMALL, **OFF) == base
-    keys = {cache.cache_key(X, Y, **SMALL, **{name: value})
+def test_store_key_changes_with_each_remedy():
+    base = trained.mdn_key(X, Y, **SMALL)
+    assert trained.mdn_key(X, Y, **SMALL, **OFF) == base
+    keys = {trained.mdn_key(X, Y, **SMALL, **{name: value})
             for name, value in (("clip_norm", 1.0), ("weight_decay", 1e-4),
                                 ("noise_x", 0.1), ("noise_y", 0.1), ("min_sigma", 0.01))}
     assert len(keys) == 5 and base not in keys

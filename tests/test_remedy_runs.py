@@ -4,6 +4,7 @@ import pytest
 
 from mdn_utils.problems import datasets as data
 from mdn_utils.book import remedies
+from mdn_utils.core import train
 
 TINY = dict(num_components=3, hidden_units=8, hidden_layers=1, steps=60, eval_every=30,
             batch_size=32, jit_compile=False, validation_pairs=100, test_pairs=300)
@@ -46,7 +47,7 @@ def test_select_components_keeps_the_lowest_validation_nll():
 def test_rule_of_thumb_noise_is_the_authors_rule_in_data_units():
     rng = np.random.default_rng(0)
     x, y = rng.normal(0, 2.0, 729), rng.normal(0, 5.0, 729)
-    widths = remedies.rule_of_thumb_noise(x, y, c=0.5)
+    widths = train.rule_of_thumb_noise(x, y, c=0.5)
     h = 0.5 * 729 ** (-1 / 6)                    # d = 2: one column of x, one of y
     assert widths == pytest.approx({"noise_x": h * x.std(), "noise_y": h * y.std()})
 
@@ -57,7 +58,7 @@ def test_rule_of_thumb_noise_is_the_authors_rule_in_data_units():
     (lambda: remedies.select_components("sinusoid_inverse", 10, []), "candidates"),
     (lambda: remedies.select_components("sinusoid_inverse", 10, [2], num_components=3),
      "num_components"),
-    (lambda: remedies.rule_of_thumb_noise([1.0, 2.0], [1.0, 2.0], c=0), "c"),
+    (lambda: train.rule_of_thumb_noise([1.0, 2.0], [1.0, 2.0], c=0), "c"),
     (lambda: remedies.components_in_use(None, [0.0], threshold=1.5), "threshold"),
 ])
 def test_bad_input_names_the_argument(call, name):

@@ -128,3 +128,26 @@ def test_evidence_is_converged_for_targets_out_of_reach():
                              robot_arm.ray_points(0.75, [1.06, 0.8])])
     np.testing.assert_allclose(ARM.log_evidence(points), ARM.refined(3).log_evidence(points),
                                atol=1e-4)
+
+
+def test_mixture_log_density_grid_is_the_mixture_log_density_at_every_angle_pair():
+    from mdn_utils.core.params import MixtureParams
+    rng = np.random.default_rng(0)
+    n, k = 5, 3
+    tril = np.tril(rng.normal(0, 0.3, (n, k, 2, 2)))
+    tril[..., [0, 1], [0, 1]] = np.abs(tril[..., [0, 1], [0, 1]]) + 0.2
+    mixture = MixtureParams.full(rng.normal(size=(n, k)), rng.normal(size=(n, k, 2)), tril)
+    theta = rng.normal(size=(4, 6, 2))
+    grid = robot_arm.mixture_log_density_grid(mixture, theta)
+    assert grid.shape == (4, 6, n)
+    for j in range(n):
+        points = np.broadcast_to(theta.reshape(-1, 2), (1, 24, 2))
+        expected = mixture.take(slice(j, j + 1)).log_prob_points(points)[0].reshape(4, 6)
+        np.testing.assert_allclose(grid[..., j], expected, rtol=1e-12)
+    # evaluated a row at a time, the same numbers
+    np.testing.assert_array_equal(
+        robot_arm.mixture_log_density_grid(mixture, theta, max_entries=1), grid)
+    with pytest.raises(TypeError, match="mixture"):
+        robot_arm.mixture_log_density_grid(np.zeros((3, 2)), theta)
+    with pytest.raises(ValueError, match="theta"):
+        robot_arm.mixture_log_density_grid(mixture, theta[..., :1])

@@ -86,12 +86,12 @@ def test_nan_guard_stops_at_a_poisoned_batch_and_keeps_weights_finite():
     nll = losses.head_nll(mdn_model.head_layout(net))
     y = Y.copy()
     y[5] = 3e38
-    run = make_train_loop(net, keras.optimizers.Adam(1e-3), X[:, None], y[:, None], 64, 0, nll)
-    _, bad_step = run(0, 1000)
+    run = make_train_loop(net, keras.optimizers.Adam(1e-3), nll, 64)
+    _, bad_step = run(X[:, None], y[:, None], 0, 0, 1000)
     assert 0 <= int(bad_step) < 1000
     assert all(np.all(np.isfinite(w)) for w in net.get_weights())
-    clean = make_train_loop(net, keras.optimizers.Adam(1e-3), X[:, None], Y[:, None], 64, 0, nll)
-    assert int(clean(0, 100)[1]) == -1
+    clean = make_train_loop(net, keras.optimizers.Adam(1e-3), nll, 64)
+    assert int(clean(X[:, None], Y[:, None], 0, 0, 100)[1]) == -1
 
 
 @pytest.mark.slow

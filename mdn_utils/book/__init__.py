@@ -5,7 +5,6 @@
 * ``interactive``: the static sliders of the site (data computed at build time, drawn in
   the browser).
 * ``tables``: Markdown tables.
-* ``cache``: the store of trained models, reused across chapters.
 * ``remedies``: small-sample runs of the training remedies, scored against the exact
   floor.
 * ``bench``: the speed benchmark (``python -m mdn_utils.book.bench``).

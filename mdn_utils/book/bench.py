@@ -115,14 +115,13 @@ def bench_loss_forms(x, y, device, steps=2000, eager_steps=100):
                     seconds = _median_time(lambda: [step(i) for i in range(eager_steps)])
                     rate = eager_steps / seconds
                 else:
-                    run = make_train_loop(net, optimizer, x[:, None], y[:, None], BATCH, 0,
-                                          head_nll(head_layout(net), loss),
-                                          jit_compile=(mode == "xla"))
+                    run = make_train_loop(net, optimizer, head_nll(head_layout(net), loss),
+                                          BATCH, jit_compile=(mode == "xla"))
                     counter = iter(range(10**9))
+                    x_run, y_run = tf.constant(x[:, None]), tf.constant(y[:, None])
 
                     def timed():
-                        out = run(tf.constant(next(counter) * steps, tf.int64),
-                                  tf.constant(steps, tf.int64))
+                        out = run(x_run, y_run, 0, next(counter) * steps, steps)
                         if int(out[1]) >= 0:
                             raise FloatingPointError(f"{loss} loss became non-finite")
 
@@ -190,11 +189,12 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
     fit_rate, fit_nll = fit_variants[0]["steps_per_second"], fit_variants[0]["validation_nll"]
 
     net_loop = _model(x, y)
-    run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3), x[:, None], y[:, None],
-                          BATCH, 0, head_nll(head_layout(net_loop)), jit_compile=True)
-    run(tf.constant(0, tf.int64), tf.constant(0, tf.int64))  # compile only (zero steps)
+    run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3), head_nll(head_layout(net_loop)),
+                          BATCH, jit_compile=True)
+    x_loop, y_loop = tf.constant(x[:, None]), tf.constant(y[:, None])
+    run(x_loop, y_loop, 0, 0, 0)  # compile only (zero steps)
     start = time.perf_counter()
-    float(run(tf.constant(0, tf.int64), tf.constant(steps, tf.int64))[0])
+    float(run(x_loop, y_loop, 0, 0, steps)[0])
     loop_seconds = time.perf_counter() - start
     loop_nll = evaluate_nll(net_loop, x_val, y_val)
     loop_rate = steps / loop_seconds

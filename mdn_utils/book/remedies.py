@@ -1,7 +1,7 @@
 """Small samples and the remedies of ``train.train_mdn``, measured against the Bayes floor.
 
-``remedy_run(dataset, n, **settings)`` trains an MDN on n pairs (through the model cache,
-``cache.trained_mdn``) and measures it on fresh pairs of a dataset with an exact density:
+``remedy_run(dataset, n, **settings)`` trains an MDN on n pairs (through the store,
+``trained.trained_mdn``) and measures it on fresh pairs of a dataset with an exact density:
 
 * the gap to the floor on test pairs, mean_i[-log q(y_i|x_i) + log p(y_i|x_i)], with its
   paired standard error (``evaluation.nll_gap``), and the per-pair model NLL, so that two
@@ -13,8 +13,7 @@
   narrowing onto single points;
 * how many components carry weight (``components_in_use``).
 
-``select_components`` chooses K by validation NLL; ``rule_of_thumb_noise`` gives the noise
-widths of Rothfuss et al. (2019).
+``select_components`` chooses K by validation NLL.
 """
 from __future__ import annotations
 
@@ -24,10 +23,9 @@ import keras
 import numpy as np
 from scipy import special, stats
 
-from mdn_utils.book import cache
 from mdn_utils import checks
 from mdn_utils.problems import datasets as data
-from mdn_utils.core import evaluation
+from mdn_utils.core import evaluation, trained
 from mdn_utils.core.model import predict_params
 
 TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 0, 1_000, 2_000
@@ -69,20 +67,6 @@ def _most_responsible_sigma(model, x, y) -> np.ndarray:
     return np.exp(log_sigmas[np.arange(len(chosen)), chosen])
 
 
-def rule_of_thumb_noise(x, y, c: float = 1.0) -> dict[str, float]:
-    """Noise widths h = c n^(-1 / (4 + d)) in standard deviations of the data, d = 2 for one
-    column of x and one of y, n pairs, as ``train_mdn``'s noise_x and noise_y in the units of
-    x and y: h std(x) and h std(y). This is the rule of thumb in the code of Rothfuss et al.
-    (2019) (``BaseNNEstimator._compute_noise_intensity`` of
-    https://github.com/freelunchtheorem/Conditional_Density_Estimation: one h for x and y,
-    d = dim(x) + dim(y), added after the optional standardisation of the data; its
-    noise-schedule experiment tries c = 1, 0.7 and 0.5)."""
-    x, y = checks.paired_columns(x, y)
-    c = checks.positive_float("c", c)
-    h = c * len(x) ** (-1.0 / (4 + 2))
-    return {"noise_x": float(h * x.std()), "noise_y": float(h * y.std())}
-
-
 def training_pairs(dataset, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The n training pairs ``remedy_run(dataset, n, seed=seed)`` trains on."""
     return data.sample(dataset, n, seed=seed + TRAIN_SEED_OFFSET)
@@ -102,7 +86,7 @@ def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
     validation = data.sample(dataset, validation_pairs, seed=seed + VALIDATION_SEED_OFFSET)
     x_test, y_test = data.sample(dataset, test_pairs, seed=seed + TEST_SEED_OFFSET)
     settings = {"progress": False, **settings}
-    result = cache.trained_mdn(x, y, validation_data=validation, seed=seed, **settings)
+    result = trained.trained_mdn(x, y, validation_data=validation, seed=seed, **settings)
     model = result.model
     return RemedyRun(
         n=n, settings=dict(settings), model=model,

@@ -3,19 +3,19 @@ is the same network with K = 1 component:
 
     p(y | x) = sum_k pi_k(x) N(y | mu_k(x), sigma_k(x)^2),   K = 1: N(y | mu(x), sigma(x)^2).
 
-Training goes through ``cache.trained_mdn`` (``cache=True``, the default: a chapter that
+Training goes through ``trained.trained_mdn`` (``cache=True``, the default: a chapter that
 fits the same model on the same data again loads it) or ``train.train_mdn``
 (``cache=False``). Every other keyword is a ``train_mdn`` setting (``steps``,
 ``batch_size``, ``learning_rate``, ``hidden_units``, ...), checked by ``train_mdn`` itself.
 ``training_seconds`` is the wall time of the run that trained the model, also when it was
-loaded from the cache.
+loaded from the store.
 
 Two variants for small real data (chapter 13; not in ``compare.METHODS``):
 
 * ``ValidatedMixtureDensityNetwork``: K chosen by validation NLL on an inner split of the
   training data given to ``fit`` (``crossval.select_by_validation``).
 * ``NoiseRegularisedMDN``: noise regularisation (Rothfuss et al. 2019) with the width of
-  their rule of thumb, h = c n^(-1/(4 + d)) standard deviations (``remedies``).
+  their rule of thumb, h = c n^(-1/(4 + d)) standard deviations (``train.rule_of_thumb_noise``).
 """
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ import numpy as np
 from mdn_utils import checks
 from mdn_utils.compare.base import GaussianMixtureModel
 
-_RESERVED = {"num_components", "seed", "progress", "x", "y", "refresh"}
+# train_mdn parameters the method sets itself (a user passes num_components and seed to
+# the constructor and to fit); every other train_mdn setting passes through.
+SET_BY_THE_METHOD = {"num_components", "seed", "progress", "x", "y", "refresh"}
 
 
 class MixtureDensityNetwork(GaussianMixtureModel):
@@ -40,7 +42,7 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         if not isinstance(cache, bool):
             raise TypeError(f"cache must be True or False, got {cache!r}")
         from mdn_utils.core.train import train_mdn   # loads TensorFlow
-        allowed = set(inspect.signature(train_mdn).parameters) - _RESERVED
+        allowed = set(inspect.signature(train_mdn).parameters) - SET_BY_THE_METHOD
         unknown = sorted(set(train_settings) - allowed)
         if unknown:
             raise TypeError(f"unknown train_mdn settings: {', '.join(unknown)} (allowed: "
@@ -55,13 +57,12 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         return None if self.result is None else self.result.model
 
     def _fit(self, x, y, seed):
-        from mdn_utils.book import cache
-        from mdn_utils.core import train
+        from mdn_utils.core import train, trained
         settings = dict(self.train_settings, num_components=self.num_components, seed=seed,
                         progress=False)
         x32, y32 = x.astype(np.float32), y.astype(np.float32)
         if self.cache:
-            self.result = cache.trained_mdn(x32, y32, **settings)
+            self.result = trained.trained_mdn(x32, y32, **settings)
         else:
             self.result = train.train_mdn(x32, y32, **settings)
         return self.result.seconds
@@ -149,7 +150,7 @@ class NoiseRegularisedMDN(MixtureDensityNetwork):
     """The MDN trained with noise regularisation at Rothfuss et al.'s rule-of-thumb width.
 
     At ``fit`` on n pairs with one column of x, h = c n^(-1/(4 + d)), d = 2, in standard
-    deviations of the training data (``remedies.rule_of_thumb_noise``), so each training
+    deviations of the training data (``train.rule_of_thumb_noise``), so each training
     step sees (x + h std(x) e, y + h std(y) e'), e, e' ~ N(0, 1) (``train_mdn``'s noise_x,
     noise_y). The widths follow the data the model is fitted on (each fold its own). After
     ``fit``: ``noise`` = {"noise_x": ..., "noise_y": ...}.
@@ -171,7 +172,7 @@ class NoiseRegularisedMDN(MixtureDensityNetwork):
         if x.shape[1] != 1:
             raise ValueError(f"x must have one column for the rule of thumb (d = 2), got "
                              f"shape {x.shape}")
-        from mdn_utils.book.remedies import rule_of_thumb_noise
+        from mdn_utils.core.train import rule_of_thumb_noise
         self.noise = rule_of_thumb_noise(x[:, 0], y, c=self.noise_scale)
         plain = self.train_settings
         self.train_settings = dict(plain, **self.noise)

@@ -24,18 +24,16 @@ per test example, and a result cache so that a second run fits nothing.
 * ``Evaluation`` turns the arrays into estimates (mean ± standard error, std / sqrt(n));
   ``paired_difference`` compares two methods on the same test pairs.
 
-The cache: one ``.npz`` per evaluation in ``result_dir()`` (``compare/`` inside the model
-cache folder, ``cache.cache_dir()``), keyed by sha256 of the method's class (name and
-source), its settings, the seed and scoring settings, the bytes of the training and test
-data, the source files the methods run (``KEYED_FILES`` and every module of
-``mdn_utils.compare``), the versions of ``KEYED_PACKAGES`` and ``MDN_DEVICE``. The times
-stored are those of the run that made the entry. Reading it imports no TensorFlow.
+The cache: one ``.npz`` per evaluation in the library's store (``mdn_utils.store``), keyed
+by the code of this module and of the method's module with everything they import, the
+method's class (name, and its source when it is defined outside the package), its
+settings, the seed and scoring settings, the training and test data, the installed
+versions and ``MDN_DEVICE``. The times stored are those of the run that made the entry.
+Reading it imports no TensorFlow.
 """
 from __future__ import annotations
 
 import ast
-import hashlib
-import importlib.metadata
 import inspect
 import json
 import os
@@ -45,22 +43,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mdn_utils import checks
+from mdn_utils import checks, store
 from mdn_utils.problems.datasets import get_dataset
 from mdn_utils.compare import METHODS
 from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, x_matrix, y_column
 from mdn_utils.compare.crossval import kfold
 from mdn_utils.compare.metrics import Estimate, Unavailable, crps_values, mean_and_error
 
-PACKAGE = Path(__file__).resolve().parent.parent          # mdn_utils/
-# Modules outside compare/ whose code the methods run (cache.KEYED_MODULES and the rest).
-KEYED_FILES = ("checks", "problems/datasets", "core/params", "core/losses", "core/model",
-               "core/device", "core/loop", "core/train", "core/baseline",
-               "diagnostics/calibration", "core/evaluation", "core/mixture", "book/remedies",
-               "problems/real", "problems/robot_arm")
-# Installed packages whose versions can change a result.
-KEYED_PACKAGES = ("tensorflow", "keras", "tensorflow-probability", "statsmodels", "numpy",
-                  "scipy")
 SPEED_ROWS, SPEED_DRAWS = 200, 200   # sampling speed: draws of SPEED_DRAWS for SPEED_ROWS x
 
 
@@ -87,9 +76,9 @@ def accepted_settings(cls) -> set:
     names = {n for n, p in parameters.items()
              if n != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-        from mdn_utils.compare.mdn import MixtureDensityNetwork, _RESERVED
+        from mdn_utils.compare.mdn import MixtureDensityNetwork, SET_BY_THE_METHOD
         if issubclass(cls, MixtureDensityNetwork):
-            names |= set(train_mdn_defaults()) - _RESERVED
+            names |= set(train_mdn_defaults()) - SET_BY_THE_METHOD
     return names
 
 
@@ -98,7 +87,7 @@ def train_mdn_defaults() -> dict:
     source of ``mdn_utils/train.py`` with ``ast`` (importing ``train`` would load TensorFlow,
     which a run from the result cache never needs; a test compares this with
     ``inspect.signature(train.train_mdn)``). Only literal defaults are supported."""
-    tree = ast.parse((PACKAGE / "core" / "train.py").read_text())
+    tree = ast.parse(store.module_file("mdn_utils.core.train").read_text())
     function = next(node for node in tree.body
                     if isinstance(node, ast.FunctionDef) and node.name == "train_mdn")
     arguments = function.args
@@ -203,77 +192,39 @@ def paired_difference(first: np.ndarray, second: np.ndarray, how: str = "") -> E
 
 
 # --------------------------------------------------------------------------- the cache
-def result_dir() -> Path:
-    """``cache.cache_dir() / "compare"``, found without importing TensorFlow (the same rule:
-    ``$MDN_CACHE_DIR``, else ``_build/model_cache`` of a source checkout, else
-    ``~/.cache/mdn-book``; a test checks the two agree)."""
-    if os.environ.get("MDN_CACHE_DIR"):
-        base = Path(os.environ["MDN_CACHE_DIR"])
-    elif (PACKAGE.parent / "pyproject.toml").is_file():
-        base = PACKAGE.parent / "_build" / "model_cache"
-    else:
-        base = Path.home() / ".cache" / "mdn-book"
-    return base / "compare"
-
-
-def _source_digest() -> str:
-    digest = hashlib.sha256()
-    files = [PACKAGE / f"{name}.py" for name in KEYED_FILES]
-    files += sorted((PACKAGE / "compare").glob("*.py"))
-    for path in files:
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "absent"
-
-
 def evaluation_key(spec: MethodSpec, x, y, x_test, y_test, dataset_name: str | None,
                    seed: int, options: dict) -> str:
-    """Hex digest of everything an evaluation depends on (see the module docstring)."""
-    digest = hashlib.sha256()
-    digest.update(f"{spec.cls.__module__}.{spec.cls.__qualname__}".encode())
+    """The store key of an evaluation (see the module docstring)."""
+    module = spec.cls.__module__
+    code = [__name__] + ([module] if module.startswith(store.PACKAGE + ".") else [])
     try:
-        digest.update(inspect.getsource(spec.cls).encode())
+        source = "" if module.startswith(store.PACKAGE + ".") else inspect.getsource(spec.cls)
     except (OSError, TypeError):   # a class defined interactively: its name must do
-        pass
-    digest.update(json.dumps({"key": spec.key, "settings": spec.settings, "seed": seed,
-                              "dataset": dataset_name, "options": options},
-                             sort_keys=True, default=repr).encode())
-    for array in (x, y, x_test, y_test):
-        array = np.ascontiguousarray(array, np.float64)
-        digest.update(str(array.shape).encode())
-        digest.update(array.tobytes())
-    digest.update(_source_digest().encode())
-    versions = " ".join(f"{p} {_version(p)}" for p in KEYED_PACKAGES)
-    digest.update(f"{versions} device {os.environ.get('MDN_DEVICE', '')}".encode())
-    return digest.hexdigest()
+        source = ""
+    settings = {"class": f"{module}.{spec.cls.__qualname__}", "class_source": source,
+                "key": spec.key, "settings": spec.settings, "seed": seed,
+                "dataset": dataset_name, "options": options,
+                "device": os.environ.get("MDN_DEVICE", "")}
+    arrays = [np.ascontiguousarray(array, np.float64) for array in (x, y, x_test, y_test)]
+    return store.entry_key("evaluation", code=code, settings=settings, arrays=arrays)
 
 
 _ARRAYS = ("nll", "floor_nll", "crps", "pit", "inside", "x_test")
 
 
 def _save(evaluation: Evaluation, key: str) -> Path:
-    path = result_dir() / f"eval-{key[:24]}.npz"
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {name: getattr(evaluation, name) for name in
             ("key", "name", "n_train", "crps_how", "coverage_level", "training_seconds",
              "draws_per_second", "unavailable", "crossings", "chosen")}
     arrays = {name: getattr(evaluation, name) for name in _ARRAYS
               if getattr(evaluation, name) is not None}
-    partial = path.with_name(f"{path.stem}.partial-{os.getpid()}.npz")   # private to
-    np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(partial, path)   # this process; a reader never sees half a file
-    return path
+    return store.write_atomically(
+        store.entry_path("evaluation", key, ".npz"),
+        lambda partial: np.savez(partial, meta=np.array(json.dumps(meta)), **arrays))
 
 
 def _load(key: str) -> Evaluation | None:
-    path = result_dir() / f"eval-{key[:24]}.npz"
+    path = store.entry_path("evaluation", key, ".npz")
     if not path.is_file():
         return None
     with np.load(path) as stored:

@@ -10,8 +10,10 @@ below ``compare`` and ``book`` that uses TensorFlow, TensorFlow Probability and 
 * ``model``: the Keras 3 MDN (``build_mdn``) and its predictions (``predict_mixture``,
   ``predictive_distribution``).
 * ``device``: where training runs (``choose_device``) and seeding.
-* ``loop``: the compiled training loop (``make_train_loop``).
+* ``loop``: the compiled training loop (``make_train_loop``) and its optimiser
+  (``adam_cosine``).
 * ``train``: ``train_mdn``, which builds the model for (x, y) and trains it.
+* ``trained``: trained models kept in the library's store and reused (``trained_mdn``).
 * ``baseline``: the squared-error network of chapter 1.
 * ``sampling``: sampling with a temperature, and what the temperature does to a density.
 * ``box_transform``: targets confined to a box, learned in unbounded coordinates.

@@ -14,22 +14,24 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.core.device import set_seed
-from mdn_utils.core.model import _check_trunk, _glorot, _moments, _trunk, paired_data
+from mdn_utils.core.loop import adam_cosine
+from mdn_utils.core.model import (check_trunk, column_moments, dense_trunk, glorot_uniform,
+                                  paired_data)
 
 
 def build_mean_regressor(hidden_units: int = 64, hidden_layers: int = 2,
                          activation: str = "tanh", *, adapt_to, seed: int = 0) -> keras.Model:
     """The same trunk with Dy outputs in the units of y; ``adapt_to=(x, y)`` sets the
     Normalization layers and widths from training data."""
-    hidden_units, hidden_layers, activation, seed = _check_trunk(
+    hidden_units, hidden_layers, activation, seed = check_trunk(
         hidden_units, hidden_layers, activation, seed)
     if not isinstance(adapt_to, (tuple, list)) or len(adapt_to) != 2:
         raise TypeError("adapt_to must be a pair (x, y) of training data")
     x_data, y_data = paired_data(*adapt_to, dtype=np.float64)
-    y_mean, y_variance = _moments(y_data, y_data.shape[1])
-    x, h = _trunk(hidden_units, hidden_layers, activation, x_data, x_data.shape[1], seed)
+    y_mean, y_variance = column_moments(y_data, y_data.shape[1])
+    x, h = dense_trunk(hidden_units, hidden_layers, activation, x_data, x_data.shape[1], seed)
     # Its own seed stream (offset 100): not hidden_0's (offset 0).
-    raw = keras.layers.Dense(y_data.shape[1], kernel_initializer=_glorot(seed, 100),
+    raw = keras.layers.Dense(y_data.shape[1], kernel_initializer=glorot_uniform(seed, 100),
                              name="raw_y")(h)
     y = keras.layers.Normalization(mean=y_mean, variance=y_variance, invert=True, name="y")(raw)
     return keras.Model(x, y, name="mean_regressor")
@@ -50,7 +52,6 @@ def train_mean_regressor(x, y, *, hidden_units: int = 64, hidden_layers: int = 2
     set_seed(seed)
     regressor = build_mean_regressor(hidden_units, hidden_layers, adapt_to=(x, y), seed=seed)
     total_steps = epochs * -(-len(x) // batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(3e-3, total_steps, alpha=0.01)
-    regressor.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
+    regressor.compile(optimizer=adam_cosine(3e-3, total_steps), loss="mse")
     regressor.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, shuffle=True)
     return regressor

@@ -11,19 +11,19 @@ log-sigma (diag) or a log L_dd (full) is shifted by log y_std_d; an off-diagonal
 multiplied by y_std_d of its row. Together: L_k = diag(y_std) L_k' for the triangle L_k'
 the network forms for standardised y.
 
-The statistics of x and y are fixed ``keras.layers.Normalization`` layers (the output one
-with ``invert=True``), set from the training data, so the network works on unit-scale
-numbers while its outputs are in the units of y, and the saved ``.keras`` file carries
-them. The output layer's name records K, D and the covariance form (``head_layout``).
-Only built-in Keras layers, unless ``min_sigma`` is set: then one ``SigmaFloor`` layer
-follows, registered with Keras when this module is imported, so the model loads back
-without ``custom_objects`` wherever ``mdn_utils`` is importable. One Dense head runs
-faster than three heads joined by a Concatenate (``make bench``).
+The statistics of x and y are fixed ``keras.layers.Normalization`` layers, set from the
+training data, so the network works on unit-scale numbers while its outputs are in the
+units of y, and the saved ``.keras`` file carries them. The output one is a
+``MixtureOutput`` (a ``Normalization`` with ``invert=True`` whose config also records K,
+D and the covariance form, where ``head_layout`` reads them). When ``min_sigma`` is set,
+a ``SigmaFloor`` layer follows. Both are registered with Keras when this module is
+imported, so a saved model loads back without ``custom_objects`` wherever ``mdn_utils``
+is importable. One Dense head runs faster than three heads joined by a Concatenate
+(``make bench``).
 """
 from __future__ import annotations
 
 import math
-import re
 
 import keras
 import numpy as np
@@ -32,7 +32,6 @@ from mdn_utils import checks
 from mdn_utils.core.mixture import distribution, scalar_distribution
 from mdn_utils.core.params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
 
-LAYOUT_NAME = re.compile(r"mixture_params_(?P<covariance>diag|full)_k(?P<k>\d+)_d(?P<d>\d+)")
 MIN_VARIANCE = 1e-12   # a constant column of data is not rescaled by 1 / 0
 
 
@@ -49,15 +48,19 @@ def paired_data(x, y, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _moments(data, width):
-    """(mean, variance) per column of ``data`` ``[n, width]``; zeros and ones without data."""
+def column_moments(data, width):
+    """(mean, variance) per column of ``data`` ``[n, width]`` (float64, the variance at
+    least ``MIN_VARIANCE``); zeros and ones when ``data`` is None."""
     if data is None:
         return np.zeros(width), np.ones(width)
     data = np.asarray(data, np.float64)
     return data.mean(axis=0), np.maximum(data.var(axis=0), MIN_VARIANCE)
 
 
-def _check_trunk(hidden_units, hidden_layers, activation, seed):
+def check_trunk(hidden_units, hidden_layers, activation, seed):
+    """The trunk's settings, checked before any TensorFlow op: (hidden_units >= 1,
+    hidden_layers >= 0, the name of a Keras activation, seed >= 0); a bad one raises a
+    ``TypeError``/``ValueError`` naming it."""
     hidden_units = checks.positive_int("hidden_units", hidden_units)
     hidden_layers = checks.positive_int("hidden_layers", hidden_layers, minimum=0)
     seed = checks.positive_int("seed", seed, minimum=0)
@@ -71,8 +74,9 @@ def _check_trunk(hidden_units, hidden_layers, activation, seed):
     return hidden_units, hidden_layers, activation, seed
 
 
-def _glorot(seed, offset):
-    """Glorot uniform with its own stream per layer: seed * 1000 + offset."""
+def glorot_uniform(seed, offset):
+    """Glorot uniform initializer with its own stream per layer: seed * 1000 + offset
+    (the trunk's hidden layers use offsets 0, 1, ...; a head uses 100)."""
     return keras.initializers.GlorotUniform(seed=seed * 1000 + offset)
 
 
@@ -90,14 +94,19 @@ def _widths(adapt_to, x_dim, y_dim):
     return x, y, x.shape[1], y.shape[1]
 
 
-def _trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed):
-    """Input x ``[batch, Dx]`` and h = the dense trunk applied to standardised x."""
-    x_mean, x_variance = _moments(x_data, x_dim)
+def dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed):
+    """The trunk every network of the book shares: (input x ``[batch, Dx]``, h), where
+    h = Dense_L(... Dense_1((x - x_mean) / x_std)), ``hidden_layers`` Dense layers of
+    ``hidden_units`` with ``activation``. x_mean and x_std are fixed ``Normalization``
+    statistics of ``x_data`` ``[n, Dx]`` (None: 0 and 1). Layer l starts from
+    ``glorot_uniform(seed, l)``. Heads are added by the caller (``build_mdn``,
+    ``baseline.build_mean_regressor``, ``compare.networks.dense_network``)."""
+    x_mean, x_variance = column_moments(x_data, x_dim)
     x = keras.Input(shape=(x_dim,), name="x")
     h = keras.layers.Normalization(mean=x_mean, variance=x_variance, name="standardize_x")(x)
     for layer in range(hidden_layers):
         h = keras.layers.Dense(hidden_units, activation=activation,
-                               kernel_initializer=_glorot(seed, layer), name=f"hidden_{layer}")(h)
+                               kernel_initializer=glorot_uniform(seed, layer), name=f"hidden_{layer}")(h)
     return x, h
 
 
@@ -121,6 +130,23 @@ class SigmaFloor(keras.layers.Layer):
         return {**super().get_config(), "min_sigma": self.min_sigma, "floored": self.floored}
 
 
+@keras.saving.register_keras_serializable(package="mdn_utils")
+class MixtureOutput(keras.layers.Normalization):
+    """The MDN's output layer: flat = shift + raw * multiplier (a fixed ``Normalization``
+    with ``invert=True``, mean = shift, variance = multiplier^2), which puts the head's
+    numbers in the units of y, and whose config records the layout: ``num_components``
+    (K), ``dim`` (D) and ``covariance`` (``params.HeadLayout``)."""
+
+    def __init__(self, num_components: int, dim: int, covariance: str, **kwargs):
+        kwargs.setdefault("invert", True)
+        super().__init__(**kwargs)
+        self.layout = HeadLayout(num_components, dim, covariance)
+
+    def get_config(self):
+        return {**super().get_config(), "num_components": self.layout.num_components,
+                "dim": self.layout.dim, "covariance": self.layout.covariance}
+
+
 def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
               activation: str = "gelu", *, covariance: str = "diag", adapt_to=None,
               x_dim: int | None = None, y_dim: int | None = None,
@@ -141,25 +167,24 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     num_components = checks.positive_int("num_components", num_components)
     if min_sigma is not None:
         min_sigma = checks.positive_float("min_sigma", min_sigma)
-    hidden_units, hidden_layers, activation, seed = _check_trunk(
+    hidden_units, hidden_layers, activation, seed = check_trunk(
         hidden_units, hidden_layers, activation, seed)
     checks.one_of("covariance", covariance, COVARIANCES)
     x_data, y_data, x_dim, y_dim = _widths(adapt_to, x_dim, y_dim)
     layout = HeadLayout(num_components, y_dim, covariance)
-    y_mean, y_variance = _moments(y_data, y_dim)
-    x, h = _trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed)
-    raw = keras.layers.Dense(layout.size, kernel_initializer=_glorot(seed, 100), name="head")(h)
+    y_mean, y_variance = column_moments(y_data, y_dim)
+    x, h = dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed)
+    raw = keras.layers.Dense(layout.size, kernel_initializer=glorot_uniform(seed, 100), name="head")(h)
     shift, multiplier = _output_scaling(layout, y_mean, 0.5 * np.log(y_variance))
     # Normalization with invert=True computes raw * sqrt(variance) + mean.
-    flat = keras.layers.Normalization(mean=shift, variance=multiplier ** 2, invert=True,
-                                      name=_layout_name(layout) if min_sigma is None
-                                      else "output_scaling")(raw)
+    flat = MixtureOutput(num_components, y_dim, covariance, mean=shift,
+                         variance=multiplier ** 2, name="mixture_params")(raw)
     if min_sigma is not None:
         # flat = [logits (K) | locs (K x D) | scale (K x S)], as in _output_scaling.
         rows, columns = _triangle_positions(layout.dim, layout.covariance)
         floored = np.concatenate([np.zeros(layout.num_components * (1 + layout.dim), bool),
                                   np.tile(rows == columns, layout.num_components)])
-        flat = SigmaFloor(min_sigma, floored, name=_layout_name(layout))(flat)
+        flat = SigmaFloor(min_sigma, floored, name="sigma_floor")(flat)
     net = keras.Model(x, flat, name="mdn")
     bias = np.zeros(layout.size)
     k, d = num_components, y_dim
@@ -184,11 +209,6 @@ def _output_scaling(layout: HeadLayout, y_mean, log_std):
     return shift, multiplier
 
 
-def _layout_name(layout: HeadLayout) -> str:
-    """The output layer's name, which records the layout in the saved model."""
-    return f"mixture_params_{layout.covariance}_k{layout.num_components}_d{layout.dim}"
-
-
 def _triangle_positions(dim: int, covariance: str) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of each of a component's S scale numbers in its D x D scale."""
     if covariance == "diag":
@@ -198,16 +218,15 @@ def _triangle_positions(dim: int, covariance: str) -> tuple[np.ndarray, np.ndarr
 
 
 def head_layout(model: keras.Model) -> HeadLayout:
-    """K, D and the covariance form of an MDN built by ``build_mdn``, read from the name
-    of its output layer (``mixture_params_<covariance>_k<K>_d<D>``)."""
+    """K, D and the covariance form of an MDN built by ``build_mdn``, read from the config
+    of its ``MixtureOutput`` layer."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     for layer in model.layers:
-        match = LAYOUT_NAME.fullmatch(layer.name)
-        if match:
-            return HeadLayout(int(match["k"]), int(match["d"]), match["covariance"])
-    raise ValueError("model must be an MDN made by mdn_utils.core.model.build_mdn (no "
-                     "mixture_params_... output layer)")
+        if isinstance(layer, MixtureOutput):
+            return layer.layout
+    raise ValueError("model must be an MDN made by mdn_utils.core.model.build_mdn (it has no "
+                     "MixtureOutput layer)")
 
 
 def num_components(model: keras.Model) -> int:

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from mdn_utils import checks
 from mdn_utils.core.device import DeviceChoice, choose_device, set_seed
-from mdn_utils.core.loop import make_train_loop
+from mdn_utils.core.loop import adam_cosine, make_train_loop
 from mdn_utils.core.losses import LOSSES, head_nll, mixture_nll
 from mdn_utils.core.model import build_mdn, head_layout, paired_data, predict_mixture
 from mdn_utils.core.params import COVARIANCES
@@ -104,7 +104,7 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
       ``BaseNNEstimator._build_input_layers``) adds the noise to the standardised data, so
       their widths are in standard deviations (pass noise_x = h * std(x) for their h); their
       experiment scripts try fixed widths 0.1, 0.2, 0.4 and the rule h = c * n ** (-1 / (4 + d)),
-      d = dim x + dim y, with c = 1, 0.7, 0.5 (``remedies.rule_of_thumb_noise``).
+      d = dim x + dim y, with c = 1, 0.7, 0.5 (``rule_of_thumb_noise``).
     - ``min_sigma``: a lower bound on every component's width, in the units of y
       (``model.SigmaFloor``: sigma = min_sigma + exp(s)), so the likelihood cannot grow
       without bound on a component that narrows onto one training point.
@@ -149,30 +149,26 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
         model = build_mdn(num_components, hidden_units, hidden_layers, activation,
                           covariance=covariance, adapt_to=(x, y), seed=seed,
                           min_sigma=min_sigma)
-        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-        if weight_decay > 0:
-            optimizer = keras.optimizers.AdamW(schedule, weight_decay=weight_decay)
-            optimizer.exclude_from_weight_decay(var_names=["bias"])
-        else:
-            optimizer = keras.optimizers.Adam(schedule)
+        optimizer = adam_cosine(learning_rate, steps, weight_decay)
     loss_fn = head_nll(head_layout(model), loss)
-    run = make_train_loop(model, optimizer, x, y, batch_size, seed, loss_fn, strategy,
-                          jit_compile, clip_norm=clip_norm, noise_x=noise_x, noise_y=noise_y)
+    run = make_train_loop(model, optimizer, loss_fn, batch_size, strategy=strategy,
+                          jit_compile=jit_compile, clip_norm=clip_norm, noise_x=noise_x,
+                          noise_y=noise_y)
+    x, y = tf.constant(x), tf.constant(y)
 
     result = TrainingResult(model, chosen)
     bar = _progress_bar(steps, progress)
     start = time.perf_counter()
     # A call with zero steps traces and compiles the loop and changes nothing, so the
     # compilation is timed apart from the steps.
-    run(tf.constant(0, tf.int64), tf.constant(0, tf.int64))[1].numpy()
+    run(x, y, seed, 0, 0)[1].numpy()
     result.compile_seconds = time.perf_counter() - start
     done = 0
     try:
         while done < steps:
             chunk = min(eval_every, steps - done)
             chunk_start = time.perf_counter()
-            # Tensors, not Python ints: a new Python value would retrace the function.
-            mean_loss, bad_step = run(tf.constant(done, tf.int64), tf.constant(chunk, tf.int64))
+            mean_loss, bad_step = run(x, y, seed, done, chunk)
             bad_step = int(bad_step)   # waits for the steps to finish
             result.step_seconds += time.perf_counter() - chunk_start
             if bad_step >= 0:
@@ -189,6 +185,20 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
         bar.close()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def rule_of_thumb_noise(x, y, c: float = 1.0) -> dict[str, float]:
+    """Noise widths h = c n^(-1 / (4 + d)) in standard deviations of the data, d = 2 for one
+    column of x and one of y, n pairs, as ``train_mdn``'s noise_x and noise_y in the units of
+    x and y: h std(x) and h std(y). This is the rule of thumb in the code of Rothfuss et al.
+    (2019) (``BaseNNEstimator._compute_noise_intensity`` of
+    https://github.com/freelunchtheorem/Conditional_Density_Estimation: one h for x and y,
+    d = dim(x) + dim(y), added after the optional standardisation of the data; its
+    noise-schedule experiment tries c = 1, 0.7 and 0.5)."""
+    x, y = checks.paired_columns(x, y)
+    c = checks.positive_float("c", c)
+    h = c * len(x) ** (-1.0 / (4 + 2))
+    return {"noise_x": float(h * x.std()), "noise_y": float(h * y.std())}
 
 
 def _non_negative_float(name, value) -> float:

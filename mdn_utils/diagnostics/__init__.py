@@ -1,6 +1,6 @@
 """Measurements of a fitted model. May import ``checks``, ``problems`` and ``core``, but
-is to import no TensorFlow, TensorFlow Probability or Keras, directly or through them
-(tests/test_import_contract.py lists the imports that still do).
+imports no TensorFlow, TensorFlow Probability or Keras, directly or through them
+(tests/test_import_contract.py checks it).
 
 * ``calibration``: PIT per bin of x, coverage with its uncertainty, HDR coverage, CRPS.
 * ``approximation``: the approximation floor, the best K-component Gaussian mixture's

@@ -489,28 +489,20 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
     in increasing order, each started also from the split mixtures of the K before;
     ``average_kl_finer_y`` evaluates the same fitted mixtures with a y quadrature of half
     the panel width and twice the nodes per panel, a check that the y quadrature has
-    converged. Cached on disk beside the model cache (``mdn_utils.book.cache.cache_dir()``) as
-    JSON, keyed by the source of this module and of ``data``, the dataset, K and the
-    settings: a warm build reads it, a change to the code or the settings recomputes it.
+    converged. Kept in the library's store (``mdn_utils.store``) as JSON, keyed by the code
+    of this module and of what it imports, the dataset, K and the settings: a second call
+    reads it, a change to the code or the settings recomputes it.
     """
-    import hashlib
-    import inspect
-    import json
-    import os
-    import sys
-
-    from mdn_utils.book import cache
-    from mdn_utils.problems import datasets as data
+    from mdn_utils import store
 
     spec = _inverse_problem(dataset)
     components = [checks.positive_int("components", k) for k in components]
-    digest = hashlib.sha256()
-    for module in (data, sys.modules[__name__]):
-        digest.update(inspect.getsource(module).encode())
-    digest.update(json.dumps([spec.name, components, settings], sort_keys=True).encode())
-    path = cache.cache_dir() / f"floor-{digest.hexdigest()[:20]}.json"
-    if path.is_file():
-        return {int(k): v for k, v in json.loads(path.read_text()).items()}
+    key = store.entry_key("floor", code=[__name__], settings={
+        "dataset": spec.name, "components": components, "settings": settings})
+    path = store.entry_path("floor", key, ".json")
+    stored = store.load_json(path)
+    if stored is not None:
+        return {int(k): v for k, v in stored.items()}
     width = spec.y_high - spec.y_low
     panel_width = settings.get("panel_width") or width / DEFAULT_PANELS_PER_RANGE
     nodes_per_panel = settings.get("nodes_per_panel", _DEFAULT_NODES_PER_PANEL)
@@ -521,8 +513,5 @@ def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
         kl = kl_divergence(finer, floor.fit.log_weights, floor.fit.means, floor.fit.log_sigmas)
         table[k] = {"average_kl": floor.average_kl,
                     "average_kl_finer_y": float(floor.x_weights @ kl)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache.partial_path(path)         # a reader never sees half a file
-    partial.write_text(json.dumps(table))
-    os.replace(partial, path)
+    store.save_json(path, table)
     return table

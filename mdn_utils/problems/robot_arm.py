@@ -379,17 +379,24 @@ def ray_points(angle: float, radii) -> np.ndarray:
     return radii[:, None] * np.array([np.cos(angle), np.sin(angle)])
 
 
-def model_log_density_grid(net, x_points, theta) -> np.ndarray:
-    """log p_model(theta | x) of an MDN with 2-D y at each of ``x_points`` ``[m, 2]`` for every
-    theta ``[..., 2]``: returns ``[..., m]`` (the model runs once per x; TFP broadcasts)."""
-    from mdn_utils.core.model import predictive_distribution   # TensorFlow only when a model is used
-    x_points = _points("x_points", x_points)
+def mixture_log_density_grid(mixture, theta, max_entries: int = 4_000_000) -> np.ndarray:
+    """log q(theta | x_j) of a predicted mixture over the angles (2-D y) for every theta
+    ``[..., 2]`` and every row j of ``mixture`` (one row per x, such as
+    ``model.predict_mixture(net, x_points)``): returns ``[..., m]``. ``mixture`` is any
+    object with ``n``, ``K``, ``take(rows)`` and ``log_prob_grid(grid [G, 2]) -> [rows, G]``
+    (a ``MixtureParams``); rows are evaluated a few at a time, so that no intermediate holds
+    more than about ``max_entries`` numbers per component axis."""
     theta = _theta("theta", theta)
-    distribution = predictive_distribution(net, x_points.reshape(-1, 2).astype(np.float32))
-    flat = theta.reshape(-1, 1, 2).astype(np.float32)
-    out = [distribution.log_prob(flat[start:start + 4_096]).numpy()
-           for start in range(0, len(flat), 4_096)]
-    return np.concatenate(out).reshape(theta.shape[:-1] + (len(x_points.reshape(-1, 2)),))
+    for name in ("n", "K", "take", "log_prob_grid"):
+        if not hasattr(mixture, name):
+            raise TypeError(f"mixture must be a MixtureParams (it has no {name}), got "
+                            f"{type(mixture).__name__}")
+    max_entries = checks.positive_int("max_entries", max_entries)
+    grid = theta.reshape(-1, 2)
+    rows = max(1, max_entries // max(1, len(grid) * mixture.K))
+    out = np.concatenate([mixture.take(slice(start, start + rows)).log_prob_grid(grid)
+                          for start in range(0, mixture.n, rows)])      # [m, G]
+    return out.T.reshape(theta.shape[:-1] + (mixture.n,))
 
 
 def theta2_marginals(log_density_grid, theta1, theta2) -> np.ndarray:

@@ -1,9 +1,7 @@
-import os
-
 import numpy as np
 import pytest
 
-from mdn_utils.book import cache
+from mdn_utils.core import trained
 from mdn_utils.problems import datasets as data
 from mdn_utils.core import train
 
@@ -18,29 +16,29 @@ def cache_in_tmp(monkeypatch, tmp_path):
 
 
 def test_key_fills_defaults_and_ignores_what_changes_no_weight():
-    assert cache.cache_key(X, Y, seed=0) == cache.cache_key(X, Y)
-    assert cache.cache_key(X, Y, progress=False) == cache.cache_key(X, Y)
-    assert cache.cache_key(X, Y, validation_data=(X, Y)) == cache.cache_key(X, Y)
+    assert trained.mdn_key(X, Y, seed=0) == trained.mdn_key(X, Y)
+    assert trained.mdn_key(X, Y, progress=False) == trained.mdn_key(X, Y)
+    assert trained.mdn_key(X, Y, validation_data=(X, Y)) == trained.mdn_key(X, Y)
 
 
 def test_key_changes_with_settings_and_data():
-    base = cache.cache_key(X, Y)
-    assert cache.cache_key(X, Y, seed=1) != base
-    assert cache.cache_key(X, Y, steps=10) != base
+    base = trained.mdn_key(X, Y)
+    assert trained.mdn_key(X, Y, seed=1) != base
+    assert trained.mdn_key(X, Y, steps=10) != base
     y = Y.copy()
     y[0] += 1e-3
-    assert cache.cache_key(X, y) != base
+    assert trained.mdn_key(X, y) != base
 
 
 @pytest.mark.slow
 def test_second_call_loads_the_same_model_and_measurements(monkeypatch):
-    first = cache.trained_mdn(X, Y, **SMALL)
+    first = trained.trained_mdn(X, Y, **SMALL)
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained again instead of loading the cached model")
 
     monkeypatch.setattr(train, "train_mdn", no_training)
-    second = cache.trained_mdn(X, Y, **SMALL)
+    second = trained.trained_mdn(X, Y, **SMALL)
     for a, b in zip(first.model.get_weights(), second.model.get_weights()):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(first.model(X[:50, None])[1], second.model(X[:50, None])[1])
@@ -48,56 +46,47 @@ def test_second_call_loads_the_same_model_and_measurements(monkeypatch):
     assert (second.seconds, second.step_seconds) == (first.seconds, first.step_seconds)
     assert second.device == first.device
     with pytest.raises(AssertionError, match="trained again"):
-        cache.trained_mdn(X, Y, refresh=True, **SMALL)
+        trained.trained_mdn(X, Y, refresh=True, **SMALL)
 
 
 def test_bad_settings_are_rejected_before_training():
     with pytest.raises(TypeError, match="unknown train_mdn settings: num_component"):
-        cache.cache_key(X, Y, num_component=3)
+        trained.mdn_key(X, Y, num_component=3)
     with pytest.raises(TypeError, match="refresh"):
-        cache.trained_mdn(X, Y, refresh="yes")
+        trained.trained_mdn(X, Y, refresh="yes")
     with pytest.raises(ValueError, match="x"):
-        cache.cache_key(X[:10], Y)
+        trained.mdn_key(X[:10], Y)
 
 
 # ------------------------------------------------------------ the squared-error baseline
 def test_regressor_key_fills_defaults_and_changes_with_what_changes_weights():
-    base = cache.regressor_key(X, Y)
-    assert cache.regressor_key(X, Y, epochs=10, seed=0) == base     # the defaults
-    assert cache.regressor_key(X, Y, epochs=2) != base
-    assert cache.regressor_key(X, Y, seed=1) != base
-    assert cache.regressor_key(X, Y + 1) != base
+    base = trained.regressor_key(X, Y)
+    assert trained.regressor_key(X, Y, epochs=10, seed=0) == base     # the defaults
+    assert trained.regressor_key(X, Y, epochs=2) != base
+    assert trained.regressor_key(X, Y, seed=1) != base
+    assert trained.regressor_key(X, Y + 1) != base
 
 
 @pytest.mark.slow
 def test_second_regressor_call_loads_the_same_model(monkeypatch):
     from mdn_utils.core import baseline
-    first = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
+    first = trained.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained again instead of loading the cached model")
 
     monkeypatch.setattr(baseline, "train_mean_regressor", no_training)
-    second = cache.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
+    second = trained.trained_mean_regressor(X, Y, hidden_units=8, epochs=1)
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(first.predict(X[:50], verbose=0),
                                   second.predict(X[:50], verbose=0))
     with pytest.raises(AssertionError, match="trained again"):
-        cache.trained_mean_regressor(X, Y, refresh=True, hidden_units=8, epochs=1)
+        trained.trained_mean_regressor(X, Y, refresh=True, hidden_units=8, epochs=1)
 
 
 def test_bad_regressor_settings_are_rejected_before_training():
     with pytest.raises(TypeError, match="unknown train_mean_regressor settings: epoch"):
-        cache.trained_mean_regressor(X, Y, epoch=3)
+        trained.trained_mean_regressor(X, Y, epoch=3)
     with pytest.raises(TypeError, match="refresh"):
-        cache.trained_mean_regressor(X, Y, refresh=1)
-
-
-def test_partial_names_are_private_to_the_process(tmp_path):
-    # Chapters executed in parallel may save the same model at once: their temporary files
-    # must not collide, and must keep the suffix Keras and NumPy choose the format by.
-    target = tmp_path / "mdn-abc.keras"
-    partial = cache.partial_path(target)
-    assert partial.parent == target.parent and partial.suffix == ".keras"
-    assert partial != target and f"-{os.getpid()}." in partial.name
+        trained.trained_mean_regressor(X, Y, refresh=1)
