@@ -9,9 +9,10 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
     problems      the datasets: datasets (synthetic, with an exact density), robot_arm,
                   real (the CSV files in problems/data)
     core          the MDN: params, mixture, losses, model, device, loop, train, trained,
-                  baseline, sampling, box_transform, stability, evaluation
-    diagnostics   measurements of a fitted model: calibration, approximation, gradients
-    compare       the MDN's alternatives behind one estimator interface: base, metrics,
+                  baseline, sampling, box_transform, stability
+    diagnostics   measurements of a fitted model: scoring (every score, for the
+                  chapters and compare alike), approximation, gradients
+    compare       the MDN's alternatives behind one estimator interface: base,
                   crossval, gaussian, mdn, kde, kde_grid, binned, flow, quantile,
                   networks, report
     book          what only the chapters need: plots, interactive, tables,

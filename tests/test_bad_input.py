@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from mdn_utils.core.params import MixtureParams
-from mdn_utils.core import baseline, device, evaluation, losses, mixture, model as mdn_model, sampling, stability, train
+from mdn_utils.core import baseline, device, losses, mixture, model as mdn_model, sampling, stability, train
+from mdn_utils.diagnostics import scoring
 from mdn_utils.problems import datasets as data
 from mdn_utils.book import plots
 from mdn_utils.core.params import HeadLayout
@@ -88,10 +89,11 @@ CASES = [
     (lambda: plots.plot_pdf_slice(net(), 0.0), ValueError, "y_range or dataset"),
     (lambda: plots.plot_density_heatmap(net(), (1.0, -1.0), (0.0, 1.0)), ValueError, "x_range"),
     (lambda: plots.plot_density_heatmap(net(), (0.0, 1.0), (0.0, 1.0, 2.0)), ValueError, "y_range"),
-    (lambda: evaluation.interval_coverage([0.5, 0.2], levels=[0.5, 1.5]), ValueError, "levels"),
+    (lambda: scoring.coverage_report([0.5, 0.2], levels=[0.5, 1.5]), ValueError, "levels"),
     (lambda: stability.finite_limit(losses.naive_nll_unchecked, "float32", "sigma"), ValueError,
      "parameter"),
-    (lambda: evaluation.nll_gap(net(), "bishop", [0.1, 0.2], [0.5]), ValueError, "batch sizes"),
+    (lambda: scoring.gap_to_floor(mdn_model.conditional(net()), "bishop", [0.1, 0.2], [0.5]), ValueError,
+     "batch sizes"),
     (lambda: plots.temperature_frames(net(), (0, 1), (0, 1), taus=[1.0, -0.5]), ValueError,
      "taus"),
     (lambda: plots.write_temperature_gif(net(), 42, (0, 1), (0, 1)), TypeError, "path"),
@@ -116,8 +118,9 @@ CASES += [
     (lambda: mdn_model.predict_flat(net_2d(), np.zeros((4, 3))), ValueError,
      "x must have 2 columns"),
     (lambda: mdn_model.predict_mixture("not a model", X2), TypeError, "model"),
-    (lambda: evaluation.evaluate_nll(net_2d(), X2, Y), ValueError, "y must have D = 2"),
-    (lambda: evaluation.evaluate_nll(net_2d(), X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: mdn_model.conditional(net_2d()).log_prob(X2, Y), ValueError, "y"),
+    (lambda: mdn_model.conditional(net_2d()).log_prob(X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: mdn_model.conditional("not a model"), TypeError, "model"),
     (lambda: HeadLayout(0, 2), ValueError, "num_components"),
     (lambda: HeadLayout(2, 2, "spherical"), ValueError, "covariance"),
     (lambda: HeadLayout(2, 2, "full").params(np.zeros((3, 13))), ValueError,

@@ -5,7 +5,8 @@ import pytest
 from scipy import stats
 
 from mdn_utils.compare import KernelConditionalDensity
-from mdn_utils.compare import crossval, metrics
+from mdn_utils.compare import crossval
+from mdn_utils.diagnostics import scoring
 from mdn_utils.compare.base import ConditionalModel
 
 
@@ -54,7 +55,7 @@ def test_cross_validation_pools_every_held_out_example(line):
     assert result.nll.n == len(y) and np.isfinite(result.crps.value)
     # a method without a density: NLL unavailable, with the reason; CRPS from quantiles
     limited = crossval.cross_validate(MedianOnly, x, y, num_folds=3)
-    assert isinstance(limited.nll, metrics.Unavailable)
+    assert isinstance(limited.nll, scoring.Unavailable)
     assert "only has quantiles" in limited.nll.reason and np.isfinite(limited.crps.value)
 
 

@@ -6,7 +6,7 @@ import pytest
 from scipy import special, stats
 
 from mdn_utils.compare import METHODS, ConditionalSplineFlow
-from mdn_utils.compare import metrics
+from mdn_utils.diagnostics import scoring
 from mdn_utils.compare.flow import LOG_SQRT_2PI, make_spline
 
 SETTINGS = dict(hidden_units=16, steps=300, learning_rate=1e-2)
@@ -95,7 +95,7 @@ def test_finds_two_modes_that_a_gaussian_cannot(flow):
     y does not depend on x here); and almost no mass between the modes."""
     x, y = two_modes(2_000, seed=5)
     gaussian_nll = -stats.norm.logpdf(y, flow.y_mean, flow.y_std).mean()
-    flow_nll = metrics.nll(flow, x, y).value
+    flow_nll = scoring.nll(flow, x, y).value
     # the truth: log 2 + the N(0, 0.1^2) entropy, about -0.19 nats; the Gaussian about 1.43
     assert flow_nll < gaussian_nll - 1.0
     between = flow.cdf([0.0, 0.0], [0.5, -0.5])

@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from mdn_utils.compare import METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian, HomoscedasticGaussian, KernelConditionalDensity, MetricUnavailable, MixtureDensityNetwork, NoiseRegularisedMDN, QuantileRegression, ValidatedMixtureDensityNetwork
-from mdn_utils.compare import metrics
+from mdn_utils.diagnostics import scoring
 
 NOISE = 0.3
 
@@ -166,7 +166,7 @@ def test_binned_head_finds_two_modes_and_is_a_density():
     outside = model.edges[-1] + 1.0
     assert model.log_prob([0.0], [outside])[0] == -np.inf
     assert model.cdf([0.0, 0.0], [model.edges[0] - 1, outside]) == pytest.approx([0.0, 1.0])
-    estimate = metrics.nll(model, [0.0, 0.0], [0.0, outside])
+    estimate = scoring.nll(model, [0.0, 0.0], [0.0, outside])
     assert estimate.value == np.inf and estimate.how.startswith("1 of 2")
     # samples fall in the bins with the predicted probabilities
     draws = model.sample(np.array([0.5]), 20_000, seed=1)[:, 0]
@@ -194,8 +194,8 @@ def test_quantile_regression_finds_the_median_and_counts_crossings(line):
                  lambda: model.quantiles(x[:3], [0.05])):
         with pytest.raises(MetricUnavailable):
             call()
-    table = metrics.score(model, x[:50], y[:50], levels=(0.8,))
-    assert isinstance(table["nll"], metrics.Unavailable)
+    table = scoring.score(model, x[:50], y[:50], levels=(0.8,))
+    assert isinstance(table["nll"], scoring.Unavailable)
     assert table["crps"].how == "quantile form, 3 levels"
 
 

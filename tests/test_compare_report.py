@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from mdn_utils.compare import METHODS
-from mdn_utils.compare import crossval, metrics, report
-from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel, MetricUnavailable
+from mdn_utils.compare import crossval, report
+from mdn_utils.diagnostics import scoring
+from mdn_utils.compare.base import ConditionalModel, GaussianMixtureModel
+from mdn_utils.diagnostics.scoring import MetricUnavailable
 from mdn_utils.core.params import MixtureParams
 from mdn_utils.compare.kde import KernelConditionalDensity
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
@@ -152,15 +154,15 @@ def test_scores_agree_with_the_metrics_module(results_in):
     spec = report.MethodSpec("line", LineGaussian, {"scale": 5.0})
     result = report.evaluate(spec, x, y, x_test, y_test, "sinusoid_inverse", coverage_level=0.8)
     model = LineGaussian(5.0).fit(x, y)
-    gap = metrics.gap_to_floor(model, "sinusoid_inverse", x_test, y_test)
+    gap = scoring.gap_to_floor(model, "sinusoid_inverse", x_test, y_test)
     assert result.gap_estimate().value == pytest.approx(gap.gap)
     assert result.gap_estimate().standard_error == pytest.approx(gap.standard_error)
-    assert result.nll_estimate().value == pytest.approx(metrics.nll(model, x_test, y_test).value)
+    assert result.nll_estimate().value == pytest.approx(scoring.nll(model, x_test, y_test).value)
     assert result.crps_estimate().value == pytest.approx(
-        metrics.crps(model, x_test, y_test).value)
+        scoring.crps(model, x_test, y_test).value)
     # coverage from the PIT equals coverage from the quantiles
-    by_quantiles = metrics.interval_coverage(model, x_test, y_test, [0.8])[0.8]
-    assert result.coverage_estimate().value == pytest.approx(by_quantiles.value)
+    by_quantiles = scoring.interval_coverage(model, x_test, y_test, [0.8])[0.8]
+    assert result.coverage().coverage == pytest.approx(by_quantiles.coverage)
 
 
 def test_a_method_without_a_density_is_scored_on_what_it_has(results_in, pairs):
@@ -168,11 +170,11 @@ def test_a_method_without_a_density_is_scored_on_what_it_has(results_in, pairs):
     assert result.nll is None and result.pit is None
     assert result.unavailable["nll"] == "quantiles only"
     assert result.unavailable["sampling"] == "quantiles only"
-    assert isinstance(result.gap_estimate(), metrics.Unavailable)
+    assert isinstance(result.gap_estimate(), scoring.Unavailable)
     assert report.cell(result.gap_estimate()) == "n/a"
     assert result.crps_how.startswith("quantile form")
     # true line, unit noise: the quantile-based 90% interval covers about 90%
-    assert result.coverage_estimate().value == pytest.approx(0.9, abs=0.1)
+    assert result.coverage().coverage == pytest.approx(0.9, abs=0.1)
     assert np.isnan(result.draws_per_second)
 
 
@@ -196,7 +198,7 @@ def test_paired_difference():
 
 
 def test_infinite_nll_is_reported_not_averaged():
-    e = report._mean_allowing_inf(np.array([1.0, np.inf, 2.0]), "how")
+    e = scoring.mean_allowing_inf(np.array([1.0, np.inf, 2.0]), "how")
     assert np.isinf(e.value) and "1 of 3" in e.how and report.cell(e).startswith("∞")
 
 

@@ -15,7 +15,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from mdn_utils.problems import datasets as data
-from mdn_utils.core import device, evaluation, train
+from mdn_utils.core import device, model as mdn_model, train
 train.choose_device = lambda requested=None: device.DeviceChoice("cpu", ("/CPU:0", "/CPU:1"))
 x, y = data.sample("sinusoid_inverse", 4000, seed=0)
 result = train.train_mdn(x, y, num_components=3, hidden_units=16, steps=300, batch_size=128,
@@ -23,7 +23,7 @@ result = train.train_mdn(x, y, num_components=3, hidden_units=16, steps=300, bat
 print(json.dumps({"replicas": len(result.device.devices),
                   "strategy": type(result.device.strategy()).__name__,
                   "train_nll": result.history["train_nll"],
-                  "evaluated": evaluation.evaluate_nll(result.model, x, y)}))
+                  "evaluated": float(-mdn_model.conditional(result.model).log_prob(x, y).mean())}))
 """
 
 

@@ -137,7 +137,7 @@ def test_one_dimensional_methods_refuse_d_2():
     lambda: mixture.mixture_distribution((np.zeros((2, 2)),) * 3),
     lambda: __import__("mdn_utils.core.sampling", fromlist=["x"]).sample_with_temperature(
         (np.zeros((2, 2)),) * 3),
-    lambda: __import__("mdn_utils.diagnostics.calibration", fromlist=["x"]).crps_mixture(
+    lambda: __import__("mdn_utils.diagnostics.scoring", fromlist=["x"]).crps_mixture(
         (np.zeros((2, 2)),) * 3, np.zeros(2)),
     lambda: __import__("mdn_utils.diagnostics.gradients", fromlist=["x"]).nll_gradients(
         (np.zeros((2, 2)),) * 3, np.zeros(2)),

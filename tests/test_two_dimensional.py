@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from mdn_utils.problems import datasets as data
-from mdn_utils.core import evaluation, model as mdn_model, train
+from mdn_utils.core import model as mdn_model, train
+from mdn_utils.diagnostics import scoring
 
 DATASET = data.get_dataset("two_gaussians_2d")     # two correlated Gaussians (rho = +-0.8)
 X, Y = DATASET.sample(20_000, seed=0)
@@ -14,8 +15,8 @@ SETTINGS = dict(num_components=2, hidden_units=32, steps=1_500, eval_every=1_500
 
 @pytest.fixture(scope="module")
 def gaps():
-    return {covariance: evaluation.nll_gap(
-        train.train_mdn(X, Y, covariance=covariance, **SETTINGS).model, DATASET, X_TEST, Y_TEST)
+    return {covariance: scoring.gap_to_floor(mdn_model.conditional(
+        train.train_mdn(X, Y, covariance=covariance, **SETTINGS).model), DATASET, X_TEST, Y_TEST)
         for covariance in ("full", "diag")}
 
 
@@ -38,6 +39,6 @@ def test_predictive_distribution_is_a_2d_tfp_mixture():
     distribution = mdn_model.predictive_distribution(net, X_TEST[:7])
     assert distribution.batch_shape == (7,) and distribution.event_shape == (2,)
     np.testing.assert_allclose(-distribution.log_prob(Y_TEST[:7]).numpy(),
-                               evaluation.model_nll_per_example(net, X_TEST[:7], Y_TEST[:7]),
+                               -mdn_model.conditional(net).log_prob(X_TEST[:7], Y_TEST[:7]),
                                rtol=1e-5)
     assert distribution.sample(3, seed=0).shape == (3, 7, 2)

@@ -39,10 +39,9 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils.problems.datasets import sample
-from mdn_utils.core.evaluation import evaluate_nll
 from mdn_utils.core.loop import make_train_loop
 from mdn_utils.core.losses import MixtureNLL, head_nll
-from mdn_utils.core.model import build_mdn, head_layout, predict_params
+from mdn_utils.core.model import build_mdn, conditional, head_layout, predict_params
 from mdn_utils.core.params import MixtureParams
 from mdn_utils.core.sampling import sample_with_temperature
 from mdn_utils.core.train import train_mdn
@@ -96,6 +95,11 @@ def _machine():
 def _load_average():
     """The 1-minute load average (None where the system does not report one)."""
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def _mean_nll(net, x, y) -> float:
+    """Mean -log q(y_i | x_i) of a trained MDN (``model.conditional``)."""
+    return float(-np.mean(conditional(net).log_prob(x, y)))
 
 
 def _model(x, y, seed=0):
@@ -166,7 +170,7 @@ def _fit_rate(x, y, x_val, y_val, epochs, steps_per_execution=1, jit_compile="au
             shuffle=True, callbacks=[EpochTimer()])
     steps_per_epoch = -(-len(x) // BATCH)
     rate = steps_per_epoch * (epochs - 1) / sum(seconds[1:])
-    return rate, evaluate_nll(net, x_val, y_val), bool(net.jit_compile)
+    return rate, _mean_nll(net, x_val, y_val), bool(net.jit_compile)
 
 
 def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
@@ -196,7 +200,7 @@ def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
     start = time.perf_counter()
     float(run(x_loop, y_loop, 0, 0, steps)[0])
     loop_seconds = time.perf_counter() - start
-    loop_nll = evaluate_nll(net_loop, x_val, y_val)
+    loop_nll = _mean_nll(net_loop, x_val, y_val)
     loop_rate = steps / loop_seconds
     result = {"steps": steps, "batch_size": BATCH,
               "fit_steps_per_second": fit_rate,
@@ -302,7 +306,8 @@ def bench_robot_arm_budget(budget_seconds=ARM_BUDGET_SECONDS, configs=(("angles"
     whole call, ``step_seconds`` that of the steps alone. In logit coordinates
     -log p(theta | x) = -log q(u | x) - log |du/dtheta| (``box_transform.BoxLogit``).
     """
-    from mdn_utils.core import box_transform, evaluation
+    from mdn_utils.core import box_transform
+    from mdn_utils.diagnostics import scoring
     from mdn_utils.problems import datasets as data
     arm = data.get_dataset("robot_arm")
     x, theta = arm.sample(train_pairs, seed=0)
@@ -321,16 +326,14 @@ def bench_robot_arm_budget(budget_seconds=ARM_BUDGET_SECONDS, configs=(("angles"
                          **settings).steps_per_second
         steps = max(1_000, int(rate * BUDGET_SHARE * budget_seconds) // 1_000 * 1_000)
         run = train_mdn(x, y.astype(np.float32), steps=steps, eval_every=steps, **settings)
-        model_nll = (evaluation.model_nll_per_example(run.model, x_test,
-                                                      y_test.astype(np.float32)) - log_jacobian)
-        gap = model_nll - floor_nll
+        model_nll = -conditional(run.model).log_prob(x_test, y_test) - log_jacobian
+        gap = scoring.paired_gap(model_nll, floor_nll)
         results.append({"coordinates": coordinates, "num_components": k, "steps": steps,
                         "learning_rate": learning_rate, "seconds": run.seconds,
                         "step_seconds": run.step_seconds,
-                        "gap": float(gap.mean()),
-                        "gap_se": float(gap.std(ddof=1) / np.sqrt(len(gap)))})
+                        "gap": gap.gap, "gap_se": gap.standard_error})
         print(f"  {coordinates:6s} K = {k:2d}: {steps:6d} steps, {run.seconds:5.1f} s, "
-              f"gap {gap.mean():.4f} +- {results[-1]['gap_se']:.4f}", flush=True)
+              f"gap {gap.gap:.4f} +- {gap.standard_error:.4f}", flush=True)
     return results
 
 

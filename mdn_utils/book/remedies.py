@@ -4,7 +4,7 @@
 ``trained.trained_mdn``) and measures it on fresh pairs of a dataset with an exact density:
 
 * the gap to the floor on test pairs, mean_i[-log q(y_i|x_i) + log p(y_i|x_i)], with its
-  paired standard error (``evaluation.nll_gap``), and the per-pair model NLL, so that two
+  paired standard error (``scoring.gap_to_floor``), and the per-pair model NLL, so that two
   runs can be compared pair by pair (``compare.report.paired_difference``);
 * the same gap on its own training pairs: below zero, the model scores its training data
   better than the truth does, the signature of overfitting;
@@ -25,8 +25,9 @@ from scipy import special, stats
 
 from mdn_utils import checks
 from mdn_utils.problems import datasets as data
-from mdn_utils.core import evaluation, trained
-from mdn_utils.core.model import predict_params
+from mdn_utils.core import trained
+from mdn_utils.core.model import conditional, predict_params
+from mdn_utils.diagnostics.scoring import Gap, gap_to_floor
 
 TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 0, 1_000, 2_000
 
@@ -38,8 +39,8 @@ class RemedyRun:
     n: int
     settings: dict
     model: keras.Model
-    test_gap: evaluation.Gap
-    train_gap: evaluation.Gap
+    test_gap: Gap
+    train_gap: Gap
     test_nll: np.ndarray               # -log q(y_i | x_i) per test pair
     validation_bayes_nll: float        # the floor on the validation pairs of the history
     narrowest_sigma: float             # min over training points, most responsible component
@@ -88,11 +89,12 @@ def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
     settings = {"progress": False, **settings}
     result = trained.trained_mdn(x, y, validation_data=validation, seed=seed, **settings)
     model = result.model
+    scored = conditional(model)
     return RemedyRun(
         n=n, settings=dict(settings), model=model,
-        test_gap=evaluation.nll_gap(model, dataset, x_test, y_test),
-        train_gap=evaluation.nll_gap(model, dataset, x, y),
-        test_nll=evaluation.model_nll_per_example(model, x_test, y_test).astype(np.float64),
+        test_gap=gap_to_floor(scored, dataset, x_test, y_test),
+        train_gap=gap_to_floor(scored, dataset, x, y),
+        test_nll=-scored.log_prob(x_test, y_test),
         validation_bayes_nll=data.bayes_nll(dataset, *validation),
         narrowest_sigma=float(_most_responsible_sigma(model, x, y).min()),
         components_in_use=components_in_use(model, x),

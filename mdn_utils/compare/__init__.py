@@ -1,13 +1,11 @@
-"""The MDN against its alternatives: one estimator interface, shared metrics, the
-comparison runs. Imports the layers below it (``checks``, ``problems``, ``core``,
+"""The MDN against its alternatives: one estimator interface, the comparison runs (scored
+by ``diagnostics.scoring``, like the MDN chapters). Imports the layers below it (``checks``, ``problems``, ``core``,
 ``diagnostics``), not ``book``.
 
 * ``base``: the interface every method implements (``ConditionalModel``: ``fit``,
-  ``log_prob``, ``cdf``, ``sample``, ``quantiles``, training time), ``MetricUnavailable``
-  for what a method cannot produce, and ``GaussianMixtureModel`` for the methods whose
-  prediction is a Gaussian mixture.
-* ``metrics``: test NLL, gap to an exact floor, CRPS (closed form, from samples, from
-  quantiles), interval coverage, and ``score`` (all of them, with reasons for the gaps).
+  ``log_prob``, ``cdf``, ``sample``, ``quantiles``, training time; what a method cannot
+  produce raises ``scoring.MetricUnavailable``), and ``GaussianMixtureModel`` for the
+  methods whose prediction is a Gaussian mixture.
 * the methods: ``gaussian.HomoscedasticGaussian``, ``mdn.HeteroscedasticGaussian`` (K = 1),
   ``mdn.MixtureDensityNetwork``, ``kde.KernelConditionalDensity`` (statsmodels bandwidths),
   ``binned.BinnedHead`` (a histogram over y), ``flow.ConditionalSplineFlow`` (a

@@ -18,7 +18,7 @@ Arguments are checked in NumPy before any TensorFlow op runs.
 A method that cannot produce a quantity raises ``MetricUnavailable`` (a
 ``NotImplementedError``) that names the method, the quantity and the reason, for
 example quantile regression's ``log_prob``: it predicts a few quantiles, not a density.
-The comparison code (``metrics.score``) catches it and prints the reason in the table
+The scoring code (``diagnostics.scoring.score``) catches it and prints the reason in the table
 instead of leaving a blank.
 
 ``GaussianMixtureModel`` is the family whose predictive distribution is a mixture of M
@@ -35,19 +35,12 @@ import time
 import numpy as np
 
 from mdn_utils import checks
-from mdn_utils.core.params import MixtureParams
+from mdn_utils.core.params import ConditionalMixture, MixtureParams
+from mdn_utils.diagnostics.scoring import MetricUnavailable, check_levels
 
 CHUNK = 512                       # rows of x per chunk in the mixture computations
 CLOSED_FORM_CRPS_MAX_COMPONENTS = 64   # above this, the CRPS comes from samples
 QUANTILE_ITERATIONS = 60          # bisection steps: the bracket shrinks by 2^-60
-
-
-class MetricUnavailable(NotImplementedError):
-    """A method cannot produce a quantity; ``method``, ``quantity`` and ``reason`` say why."""
-
-    def __init__(self, method: str, quantity: str, reason: str):
-        self.method, self.quantity, self.reason = method, quantity, reason
-        super().__init__(f"{method} cannot produce {quantity}: {reason}")
 
 
 class NotFittedError(RuntimeError):
@@ -69,15 +62,6 @@ def y_column(name: str, value) -> np.ndarray:
                              f"model a scalar y, got shape {array.shape}")
         array = array[:, 0]
     return array
-
-
-def check_levels(levels) -> np.ndarray:
-    """Probability levels as a finite 1-D float64 array strictly inside (0, 1)."""
-    levels = checks.finite_array("levels", levels, ndim=(0, 1))
-    levels = np.atleast_1d(levels)
-    if np.any((levels <= 0) | (levels >= 1)):
-        raise ValueError(f"levels must lie strictly between 0 and 1, got {levels}")
-    return levels
 
 
 class ConditionalModel(abc.ABC):
@@ -182,7 +166,8 @@ class ConditionalModel(abc.ABC):
 
 class GaussianMixtureModel(ConditionalModel):
     """p(y | x) = sum_m w_m(x) N(y | mu_m(x), sigma_m(x)^2); subclasses give ``_mixture``,
-    a ``MixtureParams`` (D = 1), and every score is its NumPy kernel:
+    a ``MixtureParams`` (D = 1), and every score is ``core.params.ConditionalMixture`` of
+    it, the NumPy kernel a chunk of rows at a time (as for a trained MDN in the chapters):
 
     * log p: ``MixtureParams.log_prob``;  F(y): ``MixtureParams.cdf``
     * sample: ``MixtureParams.sample`` (m by inverting the cumulative weights with one
@@ -201,41 +186,22 @@ class GaussianMixtureModel(ConditionalModel):
         """The predictive mixture for each row of x, a float64 ``MixtureParams`` with D = 1."""
         return self._mixture(self._inputs(x))
 
-    def _chunks(self, x, *others):
-        for start in range(0, len(x), CHUNK):
-            part = slice(start, start + CHUNK)
-            yield (part, self._mixture(x[part])) + tuple(o[part] for o in others)
+    def _conditional(self) -> ConditionalMixture:
+        return ConditionalMixture(self._mixture, CHUNK, CLOSED_FORM_CRPS_MAX_COMPONENTS,
+                                  QUANTILE_ITERATIONS)
 
     def _log_prob(self, x, y):
-        out = np.empty(len(x))
-        for part, params, y_part in self._chunks(x, y):
-            out[part] = params.log_prob(y_part)
-        return out
+        return self._conditional().log_prob(x, y)
 
     def _cdf(self, x, y):
-        out = np.empty(len(x))
-        for part, params, y_part in self._chunks(x, y):
-            out[part] = params.cdf(y_part)
-        return out
+        return self._conditional().cdf(x, y)
 
     def _sample(self, x, num_samples, seed):
-        rng = np.random.default_rng(seed)
-        out = np.empty((num_samples, len(x)))
-        for part, params in self._chunks(x):
-            out[:, part] = params.sample(num_samples, seed=rng)[..., 0]
-        return out
+        return self._conditional().sample(x, num_samples, seed)
 
     def _quantiles(self, x, levels):
-        out = np.empty((len(x), len(levels)))
-        for part, params in self._chunks(x):
-            out[part] = params.quantiles(levels, iterations=QUANTILE_ITERATIONS)
-        return out
+        return self._conditional().quantiles(x, levels)
 
     def closed_form_crps(self, x, y):
         x, y = self._pairs(x, y)
-        out = np.empty(len(x))
-        for part, params, y_part in self._chunks(x, y):
-            if params.K > CLOSED_FORM_CRPS_MAX_COMPONENTS:
-                return None
-            out[part] = params.crps(y_part)
-        return out
+        return self._conditional().closed_form_crps(x, y)

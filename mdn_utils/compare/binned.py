@@ -14,7 +14,7 @@ cross-entropy, the compiled loop of ``networks.train_network``).
 The CDF is piecewise linear (cumulative bin weights, plus a share of the bin that holds y);
 sampling picks a bin, then a uniform point in it; a quantile inverts the CDF inside its
 bin. The price of a histogram: a density resolved only to Delta, and zero density beyond
-the padded range (a test y there has log p = -inf, which ``metrics.nll`` reports as such).
+the padded range (a test y there has log p = -inf, which ``scoring.nll`` reports as such).
 """
 from __future__ import annotations
 

@@ -23,8 +23,9 @@ from typing import Callable
 import numpy as np
 
 from mdn_utils import checks
-from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, x_matrix, y_column
-from mdn_utils.compare.metrics import Estimate, Unavailable, crps_values, mean_and_error
+from mdn_utils.compare.base import ConditionalModel, x_matrix, y_column
+from mdn_utils.diagnostics.scoring import (Estimate, MetricUnavailable, Unavailable, crps_values,
+                                         mean_allowing_inf)
 
 
 def kfold(num_examples: int, num_folds: int = 5, seed: int = 0
@@ -68,7 +69,7 @@ def cross_validate(make_model: Callable[[], ConditionalModel], x, y, num_folds: 
                    seed: int = 0, num_samples: int = 1_000) -> CrossValidation:
     """k-fold cross-validated NLL and CRPS of the models ``make_model()`` returns (see the
     module docstring). Each fold's model is fitted with ``seed``; the CRPS uses
-    ``metrics.crps_values`` (``num_samples`` draws where there is no closed form)."""
+    ``scoring.crps_values`` (``num_samples`` draws where there is no closed form)."""
     if not callable(make_model):
         raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
     x, y = x_matrix("x", x), y_column("y", y)
@@ -93,18 +94,10 @@ def cross_validate(make_model: Callable[[], ConditionalModel], x, y, num_folds: 
             crps_reason = error.reason
     how = f"{num_folds}-fold cross-validation, pooled over {len(y)} held-out examples"
     result.nll = (Unavailable(result.method, "nll", nll_reason) if nll_reason else
-                  _pooled(nll_values, how))
+                  mean_allowing_inf(nll_values, how))
     result.crps = (Unavailable(result.method, "crps", crps_reason) if crps_reason else
-                   _pooled(crps_values_all, how))
+                   mean_allowing_inf(crps_values_all, how))
     return result
-
-
-def _pooled(values, how) -> Estimate:
-    if np.any(np.isposinf(values)):
-        bad = int(np.sum(np.isposinf(values)))
-        return Estimate(float("inf"), float("nan"), len(values),
-                        f"{bad} of {len(values)} held-out points have zero density")
-    return mean_and_error(values, how)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ used as predicted (no rearrangement).
 
 It predicts J quantiles, not a distribution: no density (no NLL, no gap to the floor), no
 CDF and no sampler, so those raise ``MetricUnavailable``. It is compared on the CRPS
-(``metrics.crps_from_quantiles``) and on interval coverage. ``quantiles(x, levels)``
+(``scoring.crps_from_quantiles``) and on interval coverage. ``quantiles(x, levels)``
 interpolates linearly between neighbouring fitted levels; a level outside
 [tau_1, tau_J] is unavailable (the tails are not modelled).
 """

@@ -46,9 +46,11 @@ import numpy as np
 from mdn_utils import checks, store
 from mdn_utils.problems.datasets import get_dataset
 from mdn_utils.compare import METHODS
-from mdn_utils.compare.base import ConditionalModel, MetricUnavailable, x_matrix, y_column
+from mdn_utils.compare.base import ConditionalModel, x_matrix, y_column
 from mdn_utils.compare.crossval import kfold
-from mdn_utils.compare.metrics import Estimate, Unavailable, crps_values, mean_and_error
+from mdn_utils.diagnostics.scoring import (Coverage, Estimate, MetricUnavailable, Unavailable,
+                                         coverage, crps_values, mean_allowing_inf,
+                                         mean_and_error, paired_difference)
 
 SPEED_ROWS, SPEED_DRAWS = 200, 200   # sampling speed: draws of SPEED_DRAWS for SPEED_ROWS x
 
@@ -150,7 +152,7 @@ class Evaluation:
     def nll_estimate(self) -> Estimate | Unavailable:
         if self.nll is None:
             return self._missing("nll")
-        return _mean_allowing_inf(self.nll, "mean of -log p(y | x)")
+        return mean_allowing_inf(self.nll, "mean of -log p(y | x)")
 
     def gap_estimate(self) -> Estimate | Unavailable:
         """Paired gap mean_i(-log p_model + log p_true) with its standard error."""
@@ -158,7 +160,7 @@ class Evaluation:
             return self._missing("nll")
         if self.floor_nll is None:
             return self._missing("gap")
-        return _mean_allowing_inf(self.nll - self.floor_nll, "paired gap to the floor")
+        return mean_allowing_inf(self.nll - self.floor_nll, "paired gap to the floor")
 
     def floor_estimate(self) -> Estimate | Unavailable:
         if self.floor_nll is None:
@@ -168,27 +170,9 @@ class Evaluation:
     def crps_estimate(self) -> Estimate:
         return mean_and_error(self.crps, self.crps_how)
 
-    def coverage_estimate(self) -> Estimate:
-        p = float(self.inside.mean())
-        return Estimate(p, float(np.sqrt(p * (1 - p) / len(self.inside))), len(self.inside),
-                        f"central {self.coverage_level:g} interval")
-
-
-def _mean_allowing_inf(values, how) -> Estimate:
-    outside = int(np.sum(np.isposinf(values)))
-    if outside:
-        return Estimate(float("inf"), float("nan"), len(values),
-                        f"{outside} of {len(values)} test points have zero density")
-    return mean_and_error(values, how)
-
-
-def paired_difference(first: np.ndarray, second: np.ndarray, how: str = "") -> Estimate:
-    """mean_i(first_i - second_i) with its paired standard error (same test pairs)."""
-    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
-    if first.shape != second.shape:
-        raise ValueError(f"first and second must be scores of the same test pairs, got shapes "
-                         f"{first.shape} and {second.shape}")
-    return mean_and_error(first - second, how or "paired difference")
+    def coverage(self) -> Coverage:
+        """The ``scoring.Coverage`` of the central interval of mass ``coverage_level``."""
+        return coverage(np.asarray(self.inside, bool), self.coverage_level)
 
 
 # --------------------------------------------------------------------------- the cache
@@ -255,7 +239,7 @@ def evaluate(spec: MethodSpec, x, y, x_test, y_test, dataset=None, *, seed: int 
     """Fit ``spec.build()`` on (x, y) with ``seed`` and score it on (x_test, y_test).
 
     ``dataset``: a synthetic dataset (name or object) with an exact density, for the floor;
-    None for real data. CRPS: ``metrics.crps_values`` (closed form, else ``num_samples``
+    None for real data. CRPS: ``scoring.crps_values`` (closed form, else ``num_samples``
     draws, else the quantile form). Loaded from the result cache when it holds this
     evaluation (``use_cache=False``: always fit, and store nothing).
     """
@@ -384,10 +368,14 @@ def cross_validated(specs, x, y, num_folds: int = 3, *, seed: int = 0, **options
 
 # --------------------------------------------------------------------------- table cells
 def cell(estimate, digits: int = 3) -> str:
-    """``value ± s.e.`` for an Estimate; ``n/a`` for an Unavailable (the reason goes in the
-    methods table); ``∞ (count)`` for an infinite NLL."""
+    """``value ± s.e.`` for an Estimate; ``share [low, high]`` (the 95% Wilson interval) for
+    a Coverage; ``n/a`` for an Unavailable (the reason goes in the methods table);
+    ``∞ (count)`` for an infinite NLL."""
     if isinstance(estimate, Unavailable):
         return "n/a"
+    if isinstance(estimate, Coverage):
+        low, high = estimate.interval()
+        return f"{estimate.coverage:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
     if np.isinf(estimate.value):
         return f"∞ ({estimate.how})"
     return f"{estimate.value:.{digits}f} ± {estimate.standard_error:.{digits}f}"

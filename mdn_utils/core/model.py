@@ -30,7 +30,8 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.core.mixture import distribution, scalar_distribution
-from mdn_utils.core.params import COVARIANCES, HeadLayout, MixtureParams, triangle_index
+from mdn_utils.core.params import (COVARIANCES, ConditionalMixture, HeadLayout, MixtureParams,
+                                   triangle_index)
 
 MIN_VARIANCE = 1e-12   # a constant column of data is not rescaled by 1 / 0
 
@@ -253,6 +254,19 @@ def predict_flat(model: keras.Model, x, batch_size: int = 65_536) -> np.ndarray:
 def predict_mixture(model: keras.Model, x, batch_size: int = 65_536) -> MixtureParams:
     """The predicted mixture p(y | x) for each row of x, as a ``MixtureParams``."""
     return head_layout(model).params(predict_flat(model, x, batch_size))
+
+
+def conditional(model: keras.Model) -> ConditionalMixture:
+    """A trained MDN as a conditional model for ``diagnostics.scoring``: at each x the
+    mixture ``predict_mixture(model, x)`` (in float64), scored by the NumPy kernel, exactly
+    as ``compare``'s MDN is: ``log_prob(x, y)``, ``cdf``, ``quantiles``, ``sample``,
+    ``closed_form_crps``. x ``[n]`` or ``[n, Dx]``; y ``[n]`` or ``[n, D]``."""
+    head_layout(model)          # refuses anything but an MDN of build_mdn, before any op
+
+    def predict(x):
+        return predict_mixture(model, x.astype(np.float32)).astype(np.float64)
+
+    return ConditionalMixture(predict)
 
 
 def predictive_distribution(model: keras.Model, x, batch_size: int = 65_536):

@@ -438,6 +438,99 @@ class MixtureParams:
         return (self.locs[rows, component] + np.sqrt(tau) * scaled_noise).astype(self.dtype)
 
 
+class ConditionalMixture:
+    """A conditional density p(y | x) that is a Gaussian mixture at each x, scored by the
+    NumPy kernel: ``predict(x [n, Dx]) -> MixtureParams`` gives the mixture of each row.
+
+    The methods of a conditional model (``diagnostics.scoring``'s interface), computed
+    ``chunk`` rows of x at a time:
+
+    * ``log_prob(x, y)`` ``[n]``: ``MixtureParams.log_prob``, any D (y ``[n]`` or ``[n, D]``)
+    * ``cdf(x, y)`` ``[n]``, ``quantiles(x, levels)`` ``[n, L]`` (bisection with
+      ``quantile_iterations`` halvings), ``sample(x, num_samples, seed)``
+      ``[num_samples, n]``, ``closed_form_crps(x, y)`` ``[n]``: a 1-D y (D = 1). The
+      closed-form CRPS costs K^2 per row: above ``max_crps_components`` it returns None
+      (the caller estimates the CRPS from samples instead). Draws come chunk by chunk
+      from one generator seeded with ``seed``.
+    """
+
+    def __init__(self, predict, chunk: int = 512, max_crps_components: int = 64,
+                 quantile_iterations: int = 60):
+        if not callable(predict):
+            raise TypeError(f"predict must be a function x -> MixtureParams, got "
+                            f"{type(predict).__name__}")
+        self.predict = predict
+        self.chunk = checks.positive_int("chunk", chunk)
+        self.max_crps_components = checks.positive_int("max_crps_components",
+                                                       max_crps_components)
+        self.quantile_iterations = checks.positive_int("quantile_iterations",
+                                                       quantile_iterations)
+
+    def mixture(self, x) -> MixtureParams:
+        """The predictive mixture of each row of x, ``[n]`` or ``[n, Dx]``."""
+        return self.predict(self._x(x))
+
+    @staticmethod
+    def _x(x) -> np.ndarray:
+        x = checks.finite_array("x", x, ndim=(1, 2))
+        return x[:, None] if x.ndim == 1 else x
+
+    def _pairs(self, x, y):
+        x = self._x(x)
+        y = checks.finite_array("y", y, ndim=(1, 2))
+        checks.same_length(x=x, y=y)
+        return x, y
+
+    def _chunks(self, x, *others):
+        for start in range(0, len(x), self.chunk):
+            part = slice(start, start + self.chunk)
+            yield (part, self.predict(x[part])) + tuple(o[part] for o in others)
+
+    def _per_pair(self, x, y, score) -> np.ndarray:
+        x, y = self._pairs(x, y)
+        out = np.empty(len(x))
+        for part, params, y_part in self._chunks(x, y):
+            out[part] = score(params, y_part)
+        return out
+
+    def log_prob(self, x, y) -> np.ndarray:
+        """log p(y_i | x_i), ``[n]`` float64."""
+        return self._per_pair(x, y, MixtureParams.log_prob)
+
+    def cdf(self, x, y) -> np.ndarray:
+        """F(y_i | x_i), the PIT, ``[n]`` float64 (D = 1)."""
+        return self._per_pair(x, y, MixtureParams.cdf)
+
+    def sample(self, x, num_samples: int, seed: int = 0) -> np.ndarray:
+        """``num_samples`` draws of y for each row of x, ``[num_samples, n]`` (D = 1)."""
+        x = self._x(x)
+        num_samples = checks.positive_int("num_samples", num_samples)
+        rng = np.random.default_rng(checks.positive_int("seed", seed, minimum=0))
+        out = np.empty((num_samples, len(x)))
+        for part, params in self._chunks(x):
+            out[:, part] = params.sample(num_samples, seed=rng)[..., 0]
+        return out
+
+    def quantiles(self, x, levels) -> np.ndarray:
+        """F^-1(level | x_i) for each row of x and level: ``[n, L]`` float64 (D = 1)."""
+        x = self._x(x)
+        levels = np.atleast_1d(checks.finite_array("levels", levels, ndim=(0, 1)))
+        out = np.empty((len(x), len(levels)))
+        for part, params in self._chunks(x):
+            out[part] = params.quantiles(levels, iterations=self.quantile_iterations)
+        return out
+
+    def closed_form_crps(self, x, y) -> np.ndarray | None:
+        """``MixtureParams.crps`` per pair, ``[n]``; None above ``max_crps_components``."""
+        x, y = self._pairs(x, y)
+        out = np.empty(len(x))
+        for part, params, y_part in self._chunks(x, y):
+            if params.K > self.max_crps_components:
+                return None
+            out[part] = params.crps(y_part)
+        return out
+
+
 def categorical_draws(weights, uniform) -> np.ndarray:
     """Category indices ``[S, n]`` from weights ``[n, M]`` (rows need not sum to 1) and
     uniforms ``[S, n]``: for each draw, the first m whose cumulative weight reaches u

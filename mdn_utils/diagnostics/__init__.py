@@ -2,7 +2,9 @@
 imports no TensorFlow, TensorFlow Probability or Keras, directly or through them
 (tests/test_import_contract.py checks it).
 
-* ``calibration``: PIT per bin of x, coverage with its uncertainty, HDR coverage, CRPS.
+* ``scoring``: every score of a conditional density, for the chapters and ``compare``
+  alike: the gap to an exact floor, NLL, PIT per bin of x, coverage with its Wilson
+  interval, HDR coverage, CRPS.
 * ``approximation``: the approximation floor, the best K-component Gaussian mixture's
   divergence from the exact conditional density.
 * ``gradients``: responsibilities and the closed-form derivatives of the mixture NLL.
