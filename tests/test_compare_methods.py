@@ -6,6 +6,7 @@ from scipy import stats
 
 from mdn_utils.compare import METHODS, BinnedHead, ConditionalSplineFlow, HeteroscedasticGaussian, HomoscedasticGaussian, KernelConditionalDensity, MetricUnavailable, MixtureDensityNetwork, NoiseRegularisedMDN, QuantileRegression, ValidatedMixtureDensityNetwork
 from mdn_utils.diagnostics import scoring
+from mdn_utils.problems.datasets import get_dataset
 
 NOISE = 0.3
 
@@ -282,3 +283,35 @@ def test_binned_head_refuses_a_constant_y_before_training(monkeypatch):
     monkeypatch.setattr(mdn_utils.core.loop, "make_train_loop", None)
     with pytest.raises(ValueError, match="y must not be constant"):
         BinnedHead().fit(np.linspace(0, 1, 5), np.full(5, 2.0))
+
+
+def _settings_of(model) -> dict:
+    """What the constructor set to a value (its settings; fitted attributes start as None or
+    NaN), without the times every fit records."""
+    import copy
+    return {name: copy.deepcopy(value) for name, value in vars(model).items()
+            if name not in ("fit_seconds", "training_seconds", "x_dim") and value is not None
+            and not (isinstance(value, float) and np.isnan(value))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("build", [
+    lambda: HomoscedasticGaussian(hidden_units=4, steps=20, batch_size=32),
+    lambda: MixtureDensityNetwork(2, cache=False, steps=20, eval_every=20, hidden_units=4),
+    lambda: ValidatedMixtureDensityNetwork((1, 2), cache=False, steps=20, eval_every=20,
+                                           hidden_units=4),
+    lambda: NoiseRegularisedMDN(2, cache=False, steps=20, eval_every=20, hidden_units=4),
+    lambda: KernelConditionalDensity(bandwidth="normal_reference"),
+    lambda: __import__("mdn_utils.compare.kde_grid", fromlist=["x"]).ValidatedKernelDensity(),
+    lambda: BinnedHead(hidden_units=4, steps=20, batch_size=32),
+    lambda: ConditionalSplineFlow(hidden_units=4, steps=20, batch_size=32),
+    lambda: QuantileRegression(hidden_units=4, steps=20, batch_size=32),
+])
+def test_fit_leaves_the_constructor_settings_as_given(build):
+    x, y = get_dataset("sinusoid_inverse").sample(120, seed=0)
+    model = build()
+    before = _settings_of(model)
+    model.fit(x, y, seed=1)
+    after = vars(model)
+    for name in before:
+        assert repr(before[name]) == repr(after[name]), name

@@ -39,9 +39,9 @@ def test_validated_k_is_the_argmin_of_an_inner_split_of_the_training_data(two_br
     model = ValidatedMixtureDensityNetwork((1, 3), validation_fraction=0.25, **TINY)
     model.fit(x, y, seed=2)
     assert set(model.validation_nll) == {1, 3}
-    assert model.num_components == min(model.validation_nll, key=model.validation_nll.get)
-    assert model.mixture(x[:5]).logits.shape == (5, model.num_components)
-    assert model.chosen_settings() == {"num_components": model.num_components}
+    assert model.chosen_components == min(model.validation_nll, key=model.validation_nll.get)
+    assert model.mixture(x[:5]).logits.shape == (5, model.chosen_components)
+    assert model.chosen_settings() == {"num_components": model.chosen_components}
     # the same selection made by hand on the same data: the same scores (same seed, same
     # machine: same weights), so nothing but (x, y) was used to choose
     settings = {k: v for k, v in TINY.items() if k != "cache"}

@@ -67,6 +67,10 @@ def y_column(name: str, value) -> np.ndarray:
 class ConditionalModel(abc.ABC):
     """A model of p(y | x) for a scalar y (see the module docstring for the interface).
 
+    As in scikit-learn's estimators, the settings given to the constructor are kept as
+    given: ``fit`` sets only fitted attributes (what it learned or chose), so the same
+    settings build a fresh, equivalent method (for each fold of a cross-validation, say).
+
     Subclasses implement ``_fit(x [n, Dx], y [n], seed)`` (returning the training time in
     seconds if it differs from the wall time of the call, else None) and whichever of
     ``_log_prob``, ``_cdf``, ``_sample``, ``_quantiles`` they can; the others raise

@@ -80,11 +80,16 @@ class KernelConditionalDensity(GaussianMixtureModel):
         self.bandwidths = None
 
     def _fit(self, x, y, seed):
-        if not isinstance(self.bandwidth, str) and len(self.bandwidth) != 1 + x.shape[1]:
+        return self._fit_bandwidth(x, y, seed, self.bandwidth)
+
+    def _fit_bandwidth(self, x, y, seed, bandwidth):
+        """Fit with ``bandwidth`` (a rule's name or 1 + Dx numbers); the settings stay as
+        they are (a subclass passes the bandwidth it chose)."""
+        if not isinstance(bandwidth, str) and len(bandwidth) != 1 + x.shape[1]:
             raise ValueError(f"bandwidth must hold 1 + Dx = {1 + x.shape[1]} numbers "
-                             f"(h_y, then one per column of x), got {len(self.bandwidth)}")
+                             f"(h_y, then one per column of x), got {len(bandwidth)}")
         from statsmodels.nonparametric.kernel_density import (EstimatorSettings, KDEMultivariateConditional)
-        efficient = (self.bandwidth_subsample is not None and isinstance(self.bandwidth, str)
+        efficient = (self.bandwidth_subsample is not None and isinstance(bandwidth, str)
                      and len(y) > self.bandwidth_subsample)
         settings = EstimatorSettings(efficient=efficient, randomize=False,
                                      n_sub=self.bandwidth_subsample or 50, n_jobs=1)
@@ -97,7 +102,7 @@ class KernelConditionalDensity(GaussianMixtureModel):
                                     RuntimeWarning)
             self.estimator = KDEMultivariateConditional(
                 endog=[y], exog=[x[:, d] for d in range(x.shape[1])], dep_type="c",
-                indep_type="c" * x.shape[1], bw=self.bandwidth, defaults=settings, rng=seed)
+                indep_type="c" * x.shape[1], bw=bandwidth, defaults=settings, rng=seed)
         self.bandwidths = np.asarray(self.estimator.bw, np.float64).copy()
         if not np.all(np.isfinite(self.bandwidths) & (self.bandwidths > 0)):
             raise FloatingPointError(f"statsmodels returned bandwidths {self.bandwidths}; "
@@ -107,7 +112,7 @@ class KernelConditionalDensity(GaussianMixtureModel):
                                                self.bandwidths, scales)
                 if h < DEGENERATE_BANDWIDTH * scale]
         if tiny:
-            warnings.warn(f"{self.name}: the {self.bandwidth} bandwidth of {', '.join(tiny)} "
+            warnings.warn(f"{self.name}: the {bandwidth} bandwidth of {', '.join(tiny)} "
                           f"collapsed to {self.bandwidths.min():.3g} (statsmodels' lower bound "
                           "is 1e-10). Repeated x values do this: each point's leave-one-out "
                           "density is then made of the other points at the same x. The fit "

@@ -123,9 +123,8 @@ class ValidatedKernelDensity(KernelConditionalDensity):
         i, j = np.unravel_index(np.argmin(self.validation_nll), self.validation_nll.shape)
         self.factor_y, self.factor_x = float(self.factors[i]), float(self.factors[j])
         self.reference = self._reference(x, y)
-        self.bandwidth = self.reference * np.concatenate(
-            [[self.factor_y], np.full(x.shape[1], self.factor_x)])
-        return super()._fit(x, y, seed)
+        return self._fit_bandwidth(x, y, seed, self.reference * np.concatenate(
+            [[self.factor_y], np.full(x.shape[1], self.factor_x)]))
 
     def chosen_settings(self) -> dict:
         """What ``fit`` chose: ``{"factor_y": a, "factor_x": b}`` (for ``report.evaluate``)."""

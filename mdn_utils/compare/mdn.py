@@ -57,8 +57,13 @@ class MixtureDensityNetwork(GaussianMixtureModel):
         return None if self.result is None else self.result.model
 
     def _fit(self, x, y, seed):
+        return self._train(x, y, seed, self.train_settings)
+
+    def _train(self, x, y, seed, train_settings):
+        """Train with ``train_settings`` (the constructor's, or a subclass's variant of them:
+        the settings themselves are never changed by ``fit``); sets ``result``."""
         from mdn_utils.core import train, trained
-        settings = dict(self.train_settings, num_components=self.num_components, seed=seed,
+        settings = dict(train_settings, num_components=self.num_components, seed=seed,
                         progress=False)
         x32, y32 = x.astype(np.float32), y.astype(np.float32)
         if self.cache:
@@ -104,7 +109,7 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
 
     With ``refit=True`` the chosen K is then trained
     again on all of (x, y); with ``refit=False`` (default, one fit fewer) the model fitted on
-    the (1 - validation_fraction) share is kept. After ``fit``: ``num_components`` (K*),
+    the (1 - validation_fraction) share is kept. After ``fit``: ``chosen_components`` (K*),
     ``validation_nll`` (K -> mean NLL), ``candidate_seconds`` (K -> training time);
     ``training_seconds`` sums every fit it made.
     """
@@ -121,7 +126,7 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
             raise TypeError(f"refit must be True or False, got {refit!r}")
         super().__init__(max(candidates), cache=cache, **train_settings)
         self.candidates, self.validation_fraction, self.refit = candidates, fraction, refit
-        self.validation_nll = self.candidate_seconds = None
+        self.validation_nll = self.candidate_seconds = self.chosen_components = None
 
     def _candidate(self, num_components) -> MixtureDensityNetwork:
         return MixtureDensityNetwork(num_components, cache=self.cache, **self.train_settings)
@@ -131,19 +136,19 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
         selection = select_by_validation(self._candidate, self.candidates, x, y,
                                          self.validation_fraction, seed)
         self.validation_nll = dict(selection.validation_nll)
-        self.num_components = int(selection.best)
+        self.chosen_components = int(selection.best)
         self.candidate_seconds = dict(selection.training_seconds)
         seconds = float(sum(self.candidate_seconds.values()))
         chosen = selection.model
         if self.refit:
-            chosen = self._candidate(self.num_components).fit(x, y, seed)
+            chosen = self._candidate(self.chosen_components).fit(x, y, seed)
             seconds += chosen.training_seconds
         self.result = chosen.result
         return seconds
 
     def chosen_settings(self) -> dict:
         """What ``fit`` chose: ``{"num_components": K*}`` (for ``report.evaluate``)."""
-        return {"num_components": self.num_components}
+        return {"num_components": self.chosen_components}
 
 
 class NoiseRegularisedMDN(MixtureDensityNetwork):
@@ -174,9 +179,4 @@ class NoiseRegularisedMDN(MixtureDensityNetwork):
                              f"shape {x.shape}")
         from mdn_utils.core.train import rule_of_thumb_noise
         self.noise = rule_of_thumb_noise(x[:, 0], y, c=self.noise_scale)
-        plain = self.train_settings
-        self.train_settings = dict(plain, **self.noise)
-        try:
-            return super()._fit(x, y, seed)
-        finally:
-            self.train_settings = plain
+        return self._train(x, y, seed, dict(self.train_settings, **self.noise))

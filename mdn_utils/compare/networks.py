@@ -45,6 +45,9 @@ class NetworkSettings:
             raise TypeError(f"jit_compile must be True or False, got {jit_compile!r}")
         self.jit_compile = jit_compile
 
+    def __repr__(self) -> str:
+        return f"NetworkSettings({vars(self)})"
+
     def training_key(self) -> tuple:
         """What the traced loop depends on (the trunk's shape is in the network's structure)."""
         return (self.steps, self.batch_size, self.learning_rate, self.jit_compile)

@@ -17,7 +17,7 @@ method that cannot produce a quantity raises ``MetricUnavailable``.
   marginal p(y) has one too (``prior_pit``, the negative control).
 * Coverage, one convention (``Coverage``): the share p of n points inside a region of
   nominal mass c, the score statistic z = (p - c) / sqrt(c (1 - c) / n) against a
-  calibrated model, and the Wilson score interval, the set of c that |z| <= q would not
+  calibrated model, and the Wilson score interval, the set of c that abs(z) <= q would not
   reject: honest also for a share of 0 or 1. From the PIT (``coverage_report``), from
   quantiles (``interval_coverage``) or from any indicator (``coverage``).
 * ``hdr_coverage``: coverage of the highest-density region of mass c (central intervals
