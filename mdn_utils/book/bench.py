@@ -13,8 +13,8 @@
 4. ``sampler_vs_tfp``: this package's sampler against TFP's ``MixtureSameFamily.sample``
    (eager, ``tf.function``, XLA) on the same mixture parameters, in one run;
 5. ``train_mdn``'s steps per second for a 2-D y: K = 8, diagonal and full covariance;
-6. what the robot-arm issue's budget buys: the gap to the exact floor of full-covariance
-   MDNs trained for about ``ARM_BUDGET_SECONDS`` of CPU each, on the angles and in logit
+6. what a budget buys on the robot arm: the gap to the exact floor of full-covariance MDNs
+   trained for about ``ARM_BUDGET_SECONDS`` of CPU each, on the angles and in logit
    coordinates (chapter 9 reads it);
 7. the wall time of executing each chapter (last: chapters 7 and 9 read sections 1-6).
 
@@ -49,7 +49,7 @@ from mdn_utils.core.train import train_mdn
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = 5
 BATCH = 512
-ARM_BUDGET_SECONDS = 90   # the robot-arm issue's target: gap <= 0.02 nats within 90 s
+ARM_BUDGET_SECONDS = 90   # chapter 9's budget for one robot-arm model
 BUDGET_SHARE = 0.9        # of the budget for optimiser steps; tracing and evaluation take the rest
 # fit's settings measured beside the default (steps_per_execution, jit_compile): Keras 3
 # resolves jit_compile="auto" to False on a machine without accelerators, and runs one

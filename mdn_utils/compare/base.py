@@ -12,7 +12,7 @@ Every method is a ``ConditionalModel``::
                                          # the cache: that of the run that trained it)
 
 Shapes: x is ``[n]`` or ``[n, Dx]``; y is a scalar per example, ``[n]`` or ``[n, 1]``:
-this session's methods model a 1-D y only, and say so with a ``ValueError`` naming ``y``.
+the methods model a 1-D y only, and say so with a ``ValueError`` naming ``y``.
 Arguments are checked in NumPy before any TensorFlow op runs.
 
 A method that cannot produce a quantity raises ``MetricUnavailable`` (a

@@ -8,9 +8,8 @@ number for every x). f is ``baseline.build_mean_regressor`` (the MDN's trunk wit
 one output in the units of y), trained on the mean squared error by the compiled loop
 that the other network methods use (``networks.train_network``: ``steps`` Adam steps,
 cosine-decayed learning rate). Chapter 1 trains the same network with Keras ``fit``
-(``baseline.train_mean_regressor``); in this session's measurements (2 shared, busy cores)
-Keras ``fit`` cost about 0.2 s per epoch, so a small n trained for many epochs spent most
-of its time in that overhead.
+(``baseline.train_mean_regressor``), whose per-epoch overhead would dominate a small n
+trained for many epochs.
 """
 from __future__ import annotations
 

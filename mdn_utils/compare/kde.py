@@ -20,16 +20,12 @@ and underflows to 0 far from the data); the tests check it against ``pdf``. Samp
 follows from the same form: draw i with probability w_i(x), then y = Y_i + h_y eps,
 eps ~ N(0, 1).
 
-Bandwidths: ``bandwidth="cv_ml"`` (default) maximises the leave-one-out likelihood, the
-issue's cross-validated choice. With repeated x values it can collapse a bandwidth to
-statsmodels' lower bound (1e-10). On the motorcycle data (times repeat) h_x does so on
-one of the five training sets of ``crossval.kfold(133, 5, seed=0)`` applied to
-``datasets.motorcycle().sample(133, seed=0)`` (106 rows), not on the full data (h_x = 1.0
-ms) or the other four (1.0 to 3.0 ms; statsmodels 0.15.0). ``fit`` warns (``UserWarning``)
-when a bandwidth falls below 1e-6 standard deviations.
-The cost of cv_ml grows as n^2 per evaluation, and statsmodels evaluates it many times
-(measured here, 2 shared cores, one sinusoid draw: n = 100 in 0.9 s, 200 in 2.3 s,
-400 in 4.8 s, 800 in 19 s). Above ``bandwidth_subsample`` training points
+Bandwidths: ``bandwidth="cv_ml"`` (default) maximises the leave-one-out likelihood. With
+repeated x values (the motorcycle data's times) it can collapse a bandwidth to
+statsmodels' lower bound (1e-10): each point's leave-one-out density is then made of the
+other points at the same x. ``fit`` warns (``UserWarning``) when a bandwidth falls below
+1e-6 standard deviations. The cost of cv_ml grows as n^2 per evaluation, and statsmodels
+evaluates it many times. Above ``bandwidth_subsample`` training points
 statsmodels' own "efficient" mode is used (``EstimatorSettings(efficient=True,
 n_sub=bandwidth_subsample, randomize=False)``): cv_ml on consecutive blocks of that size,
 the median of their scale factors, rescaled to the full n. The mixture itself always uses

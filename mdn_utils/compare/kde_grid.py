@@ -7,9 +7,8 @@ evaluated as a mixture of n Gaussians in y)::
     w_i(x) = prod_d phi((x_d - X_id)/h_d) / sum_j prod_d phi((x_d - X_jd)/h_d).
 
 Only the choice of the bandwidths differs. statsmodels' ``cv_ml`` (leave-one-out
-likelihood) costs O(n^2) per evaluation and is evaluated many times: at n = 2,000 it took
-29-41 s here (inverse sinusoid, 2 shared and busy cores, ``bandwidth_subsample`` 50 to
-300), too long for the comparison chapter. Here the bandwidths are
+likelihood) costs O(n^2) per evaluation and is evaluated many times; here the bandwidths
+are
 
     h_y = a * r_y,   h_d = b * r_d,
 
