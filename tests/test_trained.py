@@ -90,3 +90,25 @@ def test_bad_regressor_settings_are_rejected_before_training():
         trained.trained_mean_regressor(X, Y, epoch=3)
     with pytest.raises(TypeError, match="refresh"):
         trained.trained_mean_regressor(X, Y, refresh=1)
+
+
+@pytest.mark.slow
+def test_a_call_with_validation_pairs_never_gets_a_history_without_them(monkeypatch):
+    x_val, y_val = data.sample("sinusoid_inverse", 200, seed=1)
+    plain = trained.trained_mdn(X, Y, **SMALL)                   # stored without validation
+    assert plain.history["validation_nll"] == []
+    with_validation = trained.trained_mdn(X, Y, validation_data=(x_val, y_val), **SMALL)
+    assert len(with_validation.history["validation_nll"]) == len(with_validation.history["step"])
+    for a, b in zip(plain.model.get_weights(), with_validation.model.get_weights()):
+        np.testing.assert_array_equal(a, b)                      # same weights, same key
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again instead of loading the stored model")
+
+    monkeypatch.setattr(train, "train_mdn", no_training)
+    # the entry now has the validation history: both kinds of call load it
+    assert trained.trained_mdn(X, Y, validation_data=(x_val, y_val), **SMALL).history == \
+        with_validation.history
+    assert trained.trained_mdn(X, Y, **SMALL).history == with_validation.history
+    with pytest.raises(AssertionError, match="trained again"):       # other validation pairs
+        trained.trained_mdn(X, Y, validation_data=(x_val[:100], y_val[:100]), **SMALL)

@@ -6,13 +6,17 @@ store when it holds that model. Its key (``mdn_key``) is ``store.entry_key`` of 
 ``train_mdn`` with its default filled in (except ``validation_data`` and ``progress``,
 which change no weight) and the kind of device chosen. Beside each ``.keras`` file a JSON
 file keeps what the training run measured (history, times, device), so a chapter that
-loads a model can still report how it was trained.
+loads a model can still report how it was trained. The validation pairs change no weight,
+so they are not in the key, but they make the history's validation NLL: a call that passes
+``validation_data`` loads a stored model only if it was trained with the same pairs, and
+otherwise trains it again and stores the result with that history.
 
 ``trained_mean_regressor`` does the same for the squared-error baseline
 (``baseline.train_mean_regressor``).
 """
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 import keras
@@ -53,9 +57,22 @@ def mdn_key(x, y, **settings) -> str:
                            arrays=[x, y])
 
 
-def save_result(result: train.TrainingResult, key: str) -> None:
-    """Store a training result's model and measurements under ``key``."""
-    meta = {"history": result.history, "seconds": result.seconds,
+def validation_digest(validation_data) -> str | None:
+    """sha256 of the validation pairs (None for none): which pairs a history was scored on."""
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError("validation_data must be a pair (x_val, y_val)")
+    digest = hashlib.sha256()
+    for array in paired_data(*validation_data):
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def save_result(result: train.TrainingResult, key: str, validation: str | None = None) -> None:
+    """Store a training result's model and measurements under ``key``; ``validation`` is the
+    ``validation_digest`` of the pairs its history was scored on."""
+    meta = {"history": result.history, "seconds": result.seconds, "validation": validation,
             "compile_seconds": result.compile_seconds, "step_seconds": result.step_seconds,
             "device": {"kind": result.device.kind, "devices": list(result.device.devices)}}
     # The measurements first, the model last: an entry counts as stored once its model is.
@@ -63,11 +80,14 @@ def save_result(result: train.TrainingResult, key: str) -> None:
     store.write_atomically(store.entry_path("mdn", key, ".keras"), result.model.save)
 
 
-def load_result(key: str) -> train.TrainingResult | None:
-    """The stored training result for ``key``, or None when there is none."""
+def load_result(key: str, validation: str | None = None) -> train.TrainingResult | None:
+    """The stored training result for ``key``, or None when there is none; with a
+    ``validation`` digest, also None unless its history was scored on those pairs."""
     model_path = store.entry_path("mdn", key, ".keras")
     meta = store.load_json(store.entry_path("mdn", key, ".json"))
     if meta is None or not model_path.is_file():
+        return None
+    if validation is not None and meta.get("validation") != validation:
         return None
     chosen = device.DeviceChoice(meta["device"]["kind"], tuple(meta["device"]["devices"]))
     return train.TrainingResult(keras.models.load_model(model_path, compile=False), chosen,
@@ -83,11 +103,12 @@ def trained_mdn(x, y, *, refresh: bool = False, **settings) -> train.TrainingRes
     """
     _check_refresh(refresh)
     key = mdn_key(x, y, **settings)
-    stored = None if refresh else load_result(key)
+    validation = validation_digest(settings.get("validation_data"))
+    stored = None if refresh else load_result(key, validation)
     if stored is not None:
         return stored
     result = train.train_mdn(x, y, **settings)
-    save_result(result, key)
+    save_result(result, key, validation)
     return result
 
 
