@@ -1,0 +1,116 @@
+"""Sphinx extension: how the chapters' figures and numbers appear on the site.
+
+* **Figures at their size in inches.** A PNG that records its resolution (matplotlib writes
+  it; book/matplotlibrc sets 200 pixels per inch) is shown at 96 CSS pixels per inch of
+  the figure, so its fonts appear at their point size; a narrower column scales the
+  figure down (``max-width: 100%`` in book/_static/mdn-site.css). An image without a
+  recorded resolution is shown at one CSS pixel per pixel. Giving the image a width also
+  makes Sphinx link it to its full-size file (``html_scaled_image_link``, on by default),
+  so a reader on a phone can open a figure and zoom into it.
+* **Animations that can be stilled.** An animated GIF is written inside a ``<picture>``
+  whose ``<source>`` holds a still PNG of the GIF's first frame for readers whose system
+  asks for reduced motion (``prefers-reduced-motion: reduce``); book/_static/mdn-site.js
+  adds a button that pauses and restarts the animation.
+* **"x ± y" on one line.** The spaces around "±" in the text (tables included) become
+  no-break spaces, so "2.986 ± 0.018" never wraps inside a narrow table cell.
+"""
+import os
+import posixpath
+import re
+
+from docutils import nodes
+from PIL import Image
+
+CSS_PIXELS_PER_INCH = 96
+STILL_SUFFIX = "-still.png"
+_NO_BREAK = "\u00a0"
+_SPACE_BEFORE_PLUS_MINUS = re.compile(r"[ \t\n]+±")
+_SPACE_AFTER_PLUS_MINUS = re.compile(r"±[ \t\n]+")
+# Text that is shown as written: code, math, raw HTML.
+_VERBATIM = (nodes.FixedTextElement, nodes.literal, nodes.math, nodes.raw)
+
+
+def _source_file(app, node):
+    uri = node.get("candidates", {}).get("*") or node.get("uri", "")
+    if not uri or "://" in uri or uri.startswith("data:"):
+        return None
+    path = os.path.join(app.srcdir, uri)
+    return path if os.path.isfile(path) else None
+
+
+def _display_width(image):
+    """CSS pixels: the figure's width in inches at 96 px per inch, or its pixel width."""
+    dpi = image.info.get("dpi")
+    if dpi and dpi[0] and dpi[0] > 1:
+        return round(image.width * CSS_PIXELS_PER_INCH / float(dpi[0]))
+    return image.width
+
+
+def _write_still(app, gif, source):
+    """Save the first frame of an animated GIF as a PNG among the site's images; its name."""
+    name = os.path.splitext(os.path.basename(source))[0] + STILL_SUFFIX
+    folder = os.path.join(app.outdir, app.builder.imagedir)
+    os.makedirs(folder, exist_ok=True)
+    gif.seek(0)
+    frame = gif.convert("RGB")
+    frame.quantize(colors=256, dither=Image.Dither.NONE).save(
+        os.path.join(folder, name), optimize=True)
+    return name
+
+
+def _size_images(app, doctree):
+    for node in doctree.findall(nodes.image):
+        source = _source_file(app, node)
+        if source is None:
+            continue
+        with Image.open(source) as image:
+            if not any(key in node for key in ("width", "height", "scale")):
+                node["width"] = f"{_display_width(image)}px"
+            if getattr(image, "n_frames", 1) > 1 and image.format == "GIF":
+                node["mdn_still"] = _write_still(app, image, source)
+
+
+def _keep_plus_minus_together(doctree):
+    for text in list(doctree.findall(nodes.Text)):
+        if "±" not in text or any(isinstance(a, _VERBATIM) for a in _ancestors(text)):
+            continue
+        joined = _SPACE_BEFORE_PLUS_MINUS.sub(_NO_BREAK + "±", str(text))
+        joined = _SPACE_AFTER_PLUS_MINUS.sub("±" + _NO_BREAK, joined)
+        if joined != str(text):
+            text.parent.replace(text, nodes.Text(joined))
+
+
+def _ancestors(node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
+
+
+def _on_doctree_resolved(app, doctree, docname):
+    if app.builder.format != "html":
+        return
+    _size_images(app, doctree)
+    _keep_plus_minus_together(doctree)
+
+
+def _visit_image(self, node):
+    still = node.get("mdn_still")
+    if still:
+        srcset = posixpath.join(self.builder.imgpath, still)
+        self.body.append('<picture class="mdn-animation">'
+                         '<source media="(prefers-reduced-motion: reduce)" '
+                         f'srcset="{srcset}" type="image/png">')
+    type(self).visit_image(self, node)
+
+
+def _depart_image(self, node):
+    type(self).depart_image(self, node)
+    if node.get("mdn_still"):
+        self.body.append("</picture>")
+
+
+def setup(app):
+    app.connect("doctree-resolved", _on_doctree_resolved)
+    app.add_node(nodes.image, override=True, html=(_visit_image, _depart_image))
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

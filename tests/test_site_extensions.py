@@ -1,0 +1,75 @@
+"""The book's Sphinx extensions (book/_ext), without a build: what they compute."""
+import sys
+from pathlib import Path
+
+from docutils import nodes
+from docutils.frontend import get_default_settings
+from docutils.parsers.rst import Parser
+from docutils.utils import new_document
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import figures  # noqa: E402
+import lighter_pages  # noqa: E402
+
+
+def test_a_figure_is_shown_at_its_size_in_inches(tmp_path):
+    path = tmp_path / "figure.png"
+    Image.new("RGB", (1400, 900), "white").save(path, dpi=(200, 200))
+    with Image.open(path) as image:
+        assert figures._display_width(image) == 672        # 7 inches at 96 px per inch
+    Image.new("RGB", (500, 300), "white").save(path)       # no resolution recorded
+    with Image.open(path) as image:
+        assert figures._display_width(image) == 500
+
+
+def _document(rst):
+    settings = get_default_settings(Parser)
+    document = new_document("test", settings)
+    Parser().parse(rst, document)
+    return document
+
+
+def test_plus_minus_keeps_its_numbers_on_one_line():
+    document = _document("The gap is 2.986 ± 0.018 nats.\n\n"
+                         "=====  ================\n"
+                         "a      b\n"
+                         "=====  ================\n"
+                         "x      0.25 ±  0.01\n"
+                         "=====  ================\n\n"
+                         "``code 1 ± 2`` and :math:`1 \\pm 2`\n")
+    figures._keep_plus_minus_together(document)
+    texts = [str(t) for t in document.findall(nodes.Text)]
+    assert "The gap is 2.986\u00a0±\u00a00.018 nats." in texts
+    assert "0.25\u00a0±\u00a00.01" in texts
+    assert "code 1 ± 2" in texts                            # code is shown as written
+
+
+def test_only_the_listed_mathjax_files_are_kept(tmp_path):
+    root = tmp_path / "_static" / "mathjax"
+    files = ["tex-chtml.js", "tex-svg.js", "input/tex/extensions/boldsymbol.js",
+             "input/mml.js", "output/chtml/fonts/woff-v2/MathJax_Zero.woff",
+             "output/svg/fonts/tex.js", "a11y/explorer.js", "sre/mathmaps/en.json",
+             "sre/mathmaps/de.json"]
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x")
+    lighter_pages.prune_mathjax(tmp_path / "_static")
+    left = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    assert left == sorted(["tex-chtml.js", "input/tex/extensions/boldsymbol.js",
+                           "output/chtml/fonts/woff-v2/MathJax_Zero.woff", "a11y/explorer.js",
+                           "sre/mathmaps/en.json"])
+    assert not (root / "output" / "svg").exists()          # emptied folders go too
+
+
+def test_source_maps_and_their_comments_are_removed(tmp_path):
+    (tmp_path / "a.js").write_text("var a=1;\n//# sourceMappingURL=a.js.map\n")
+    (tmp_path / "a.js.map").write_text("{}")
+    (tmp_path / "b.css").write_text("p{color:red}\n/*# sourceMappingURL=b.css.map*/")
+    (tmp_path / "c.js").write_text("var s = '//# sourceMappingURL=in a string';\nvar c=3;\n")
+    lighter_pages.remove_source_maps(tmp_path)
+    assert not (tmp_path / "a.js.map").exists()
+    assert (tmp_path / "a.js").read_text() == "var a=1;\n"
+    assert (tmp_path / "b.css").read_text() == "p{color:red}\n"
+    assert (tmp_path / "c.js").read_text() == "var s = '//# sourceMappingURL=in a string';\nvar c=3;\n"
