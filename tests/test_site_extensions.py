@@ -73,3 +73,21 @@ def test_source_maps_and_their_comments_are_removed(tmp_path):
     assert (tmp_path / "a.js").read_text() == "var a=1;\n"
     assert (tmp_path / "b.css").read_text() == "p{color:red}\n"
     assert (tmp_path / "c.js").read_text() == "var s = '//# sourceMappingURL=in a string';\nvar c=3;\n"
+
+
+def test_font_awesome_keeps_only_the_icons_the_site_names(tmp_path):
+    scripts = tmp_path / "_static" / "scripts"
+    scripts.mkdir(parents=True)
+    (scripts / "fontawesome.js").write_text(
+        '/*! license */(()=>{var p={"42-group":[640,512,[],"e080","M1z"],'
+        'github:[496,512,["gh"],"f09b","M2z"]};d("fab",p)})();'
+        '(()=>{var c={0:[320,512,[],"30","M3z"],bars:[448,512,["navicon"],"f0c9","M4z"],'
+        '"file-pdf":[512,512,[],"f1c1","M5\\"z"]};d("fas",c)})();var core={a:1};')
+    (tmp_path / "page.html").write_text(
+        '<i class="fa-brands fa-github"></i><span class="fa-solid fa-navicon"></span>')
+    (tmp_path / "_static" / "theme.js").write_text('icon.className = "fa-solid fa-file-pdf";')
+    assert lighter_pages.subset_fontawesome(tmp_path) == (3, 2)
+    assert (scripts / "fontawesome.js").read_text() == (
+        '/*! license */(()=>{var p={github:[496,512,["gh"],"f09b","M2z"]};d("fab",p)})();'
+        '(()=>{var c={bars:[448,512,["navicon"],"f0c9","M4z"],'
+        '"file-pdf":[512,512,[],"f1c1","M5\\"z"]};d("fas",c)})();var core={a:1};')
