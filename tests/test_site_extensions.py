@@ -2,6 +2,7 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 from docutils import nodes
 from docutils.frontend import get_default_settings
 from docutils.parsers.rst import Parser
@@ -91,3 +92,32 @@ def test_font_awesome_keeps_only_the_icons_the_site_names(tmp_path):
         '/*! license */(()=>{var p={github:[496,512,["gh"],"f09b","M2z"]};d("fab",p)})();'
         '(()=>{var c={bars:[448,512,["navicon"],"f0c9","M4z"],'
         '"file-pdf":[512,512,[],"f1c1","M5\\"z"]};d("fas",c)})();var core={a:1};')
+
+
+def test_a_plot_png_becomes_a_lighter_256_colour_png_that_looks_the_same(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=200)
+    for k in range(4):
+        ax.plot(np.linspace(0, 1, 50), np.linspace(0, 1, 50) ** (k + 1), label=str(k))
+    ax.legend()
+    path = tmp_path / "plot.png"
+    fig.savefig(path)
+    plt.close(fig)
+    before, size = np.asarray(Image.open(path).convert("RGB"), dtype=int), path.stat().st_size
+    assert figures.compress_png(path)
+    with Image.open(path) as image:
+        assert image.mode == "P" and round(image.info["dpi"][0]) == 200
+        after = np.asarray(image.convert("RGB"), dtype=int)
+    assert path.stat().st_size < size
+    assert np.abs(after - before).mean() <= figures.MAX_MEAN_ERROR
+    assert not figures.compress_png(path)                   # already a palette image
+
+
+def test_a_photo_like_png_is_left_as_it_is(tmp_path):
+    noise = np.random.default_rng(0).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    path = tmp_path / "noise.png"
+    Image.fromarray(noise).save(path)
+    assert not figures.compress_png(path)
+    assert np.array_equal(np.asarray(Image.open(path)), noise)
