@@ -47,6 +47,20 @@ def test_plus_minus_keeps_its_numbers_on_one_line():
     assert "code 1 ± 2" in texts                            # code is shown as written
 
 
+def test_plus_minus_joins_a_line_break_or_a_glued_number_in_the_next_text_node():
+    paragraph = nodes.paragraph("", "", nodes.Text("after"), nodes.Text("\n"),
+                                nodes.Text("a gap of 0.25 ±"), nodes.Text("\n"),
+                                nodes.inline("", "0.01"), nodes.Text(" and "),
+                                nodes.inline("", "3.5"), nodes.Text(" \n"),
+                                nodes.Text("± 0.2 nats"))
+    other = nodes.paragraph("", "", nodes.Text("next paragraph"))
+    document = new_document("test", get_default_settings(Parser))
+    document += [paragraph, other]
+    figures._keep_plus_minus_together(document)
+    assert paragraph.astext() == "after\na gap of 0.25\u00a0±\u00a00.01 and 3.5\u00a0±\u00a00.2 nats"
+    assert other.astext() == "next paragraph"
+
+
 def test_only_the_listed_mathjax_files_are_kept(tmp_path):
     root = tmp_path / "_static" / "mathjax"
     files = ["tex-chtml.js", "tex-svg.js", "input/tex/extensions/boldsymbol.js",

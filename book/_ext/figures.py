@@ -79,13 +79,42 @@ def _size_images(app, doctree):
 
 
 def _keep_plus_minus_together(doctree):
-    for text in list(doctree.findall(nodes.Text)):
-        if "±" not in text or any(isinstance(a, _VERBATIM) for a in _ancestors(text)):
+    """Make the spaces around each "±" no-break spaces, also where the "±" ends or starts a
+    text node and the space is in the neighbouring one of the same paragraph (a line break
+    in the Markdown source, or a glued number after it)."""
+    texts = [t for t in doctree.findall(nodes.Text)
+             if not any(isinstance(a, _VERBATIM) for a in _ancestors(t))]
+    for i, text in enumerate(texts):
+        if "±" not in text:
             continue
         joined = _SPACE_BEFORE_PLUS_MINUS.sub(_NO_BREAK + "±", str(text))
         joined = _SPACE_AFTER_PLUS_MINUS.sub("±" + _NO_BREAK, joined)
-        if joined != str(text):
-            text.parent.replace(text, nodes.Text(joined))
+        texts[i] = _replace(text, joined)
+        if joined.endswith("±") and i + 1 < len(texts) \
+                and _paragraph(texts[i + 1]) is _paragraph(texts[i]):
+            after = str(texts[i + 1])
+            texts[i + 1] = _replace(texts[i + 1], re.sub(r"^[ \t\n]+", _NO_BREAK, after))
+        if joined.startswith("±") and i > 0 and _paragraph(texts[i - 1]) is _paragraph(texts[i]):
+            before = str(texts[i - 1])
+            texts[i - 1] = _replace(texts[i - 1], re.sub(r"[ \t\n]+$", _NO_BREAK, before))
+
+
+def _replace(text, new):
+    if new == str(text):
+        return text
+    replacement = nodes.Text(new)
+    parent = text.parent
+    # By identity: Text nodes are strings, and Element.replace() would take the first
+    # child equal to this one, which may be another "\n" earlier in the paragraph.
+    parent[next(i for i, child in enumerate(parent.children) if child is text)] = replacement
+    return replacement
+
+
+def _paragraph(node):
+    """The nearest enclosing element that holds running text (a paragraph, a table cell's
+    paragraph, a caption), not an inline element inside it."""
+    return next((a for a in _ancestors(node)
+                 if isinstance(a, nodes.TextElement) and not isinstance(a, nodes.Inline)), None)
 
 
 def _ancestors(node):
