@@ -59,7 +59,15 @@ CHAPTERS = $(wildcard $(patsubst %,$(BOOK_DIR)/book/%.ipynb,$(EXECUTE_FIRST))) \
            $(filter-out $(patsubst %,$(BOOK_DIR)/book/%.ipynb,$(EXECUTE_FIRST)), \
                         $(wildcard $(BOOK_DIR)/book/[0-9][0-9]_*.ipynb))
 JCACHE = JUPYTERCACHE=$(BOOK_DIR)/_build/.jupyter_cache $(BIN)/jcache
+# The figure style (book/matplotlibrc) changes every chapter's figures but no chapter's
+# code, which is all the jupyter-cache compares: when the style changes, the cache is
+# emptied so that every chapter runs again.
+STYLE_STAMP = $(BOOK_DIR)/_build/.jupyter_cache/matplotlibrc.sha256
 book: $(STAMP)
+	@style=$$(cat $(BOOK_DIR)/book/matplotlibrc 2>/dev/null | sha256sum | cut -d' ' -f1); \
+	if [ -d $(BOOK_DIR)/_build/.jupyter_cache ] && [ "$$(cat $(STYLE_STAMP) 2>/dev/null)" != "$$style" ]; then \
+	  echo "book/matplotlibrc changed: emptying the jupyter-cache"; rm -rf $(BOOK_DIR)/_build/.jupyter_cache; fi; \
+	mkdir -p $(BOOK_DIR)/_build/.jupyter_cache && echo "$$style" > $(STYLE_STAMP)
 	@if [ -n "$(strip $(CHAPTERS))" ]; then \
 	  mkdir -p $(BOOK_DIR)/_build/.jupyter_cache && \
 	  $(JCACHE) notebook add $(CHAPTERS) >/dev/null && \

@@ -64,6 +64,60 @@ def test_temperature_gif_loops_with_distinct_frames(net, tmp_path):
     assert plain.shape == banded.shape and not np.array_equal(plain, banded)
 
 
+def test_temperature_gif_starts_at_the_model_itself(net, tmp_path):
+    """The loop is played from the tau closest to 1 (its order unchanged), so the first
+    frame, the one shown as the still image, is the model at tau = 1."""
+    path = tmp_path / "temperature.gif"
+    taus = [0.1, 0.3, 1.0, 3.0, 1.0, 0.3]
+    plots.write_temperature_gif(net, path, SPEC.x_range, (-30, 30), taus=taus, num_points=200)
+    shown = iio.imread(path, index=None).astype(int)
+    drawn = plots.temperature_frames(net, SPEC.x_range, (-30, 30), [1.0, 3.0, 0.1],
+                                     num_points=200).astype(int)
+    for index, frame in enumerate(drawn):   # frames 0, 1, 5 of the GIF: tau 1, 3, then 0.1
+        gif_index = (0, 1, 4)[index]
+        errors = [np.abs(shown[gif_index][..., :3] - other).mean() for other in drawn]
+        assert int(np.argmin(errors)) == index and errors[index] < 2, errors
+
+
+def test_gif_frames_share_one_small_palette(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = rng.integers(0, 256, size=(4, 40, 60, 3), dtype=np.uint8)
+    path = plots.write_gif(tmp_path / "noise.gif", frames, frame_ms=100, colours=16)
+    decoded = iio.imread(path, index=None)[..., :3]
+    assert decoded.shape == frames.shape
+    colours = {tuple(c) for frame in decoded for c in frame.reshape(-1, 3)}
+    assert len(colours) <= 16
+    with Image.open(path) as image:
+        assert image.n_frames == 4 and image.info.get("loop") == 0
+        assert image.info.get("duration") == 100
+    with pytest.raises(ValueError, match="256"):
+        plots.write_gif(tmp_path / "x.gif", frames, colours=300)
+    with pytest.raises(ValueError, match="uint8"):
+        plots.write_gif(tmp_path / "x.gif", frames.astype(float))
+
+
+def test_the_book_style_is_colour_blind_safe_and_sharp():
+    """book/matplotlibrc: the Okabe-Ito colours, 200 pixels per inch, fonts of at least 11
+    points; and the library names its colours by their place in that cycle, not by fixed
+    names."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    style = matplotlib.rc_params_from_file(root / "book" / "matplotlibrc",
+                                           use_default_template=False)
+    cycle = style["axes.prop_cycle"].by_key()
+    okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00",
+                 "#CC79A7", "#000000"}
+    assert [c.upper() for c in cycle["color"]] and set(c.upper() for c in cycle["color"]) == okabe_ito
+    assert cycle["color"][3].upper() == "#D55E00" and cycle["color"][2].upper() == "#009E73"
+    assert set(cycle) == {"color"}   # styles and markers are set where series are drawn
+    assert style["figure.dpi"] >= 200
+    for key in ("font.size", "axes.labelsize", "xtick.labelsize", "ytick.labelsize",
+                "legend.fontsize", "axes.titlesize"):
+        assert float(style[key]) >= 11, key
+    source = (root / "mdn_utils" / "book" / "plots.py").read_text()
+    assert "tab:" not in source and "get_cmap(\"tab" not in source
+
+
 def test_plot_data_draws_every_point_and_the_samples():
     figure = plots.plot_data(X, Y, samples=(X[:10], Y[:10]))
     data_points, sample_points = figure.axes[0].collections

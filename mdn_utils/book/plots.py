@@ -3,16 +3,20 @@ slice at one x, and the temperature animation as a looping GIF.
 
 Every function returns its matplotlib ``Figure`` (and draws nothing global), so they run
 without a display. The GIF frames are rendered off-screen with the Agg canvas.
+
+Colours are named by their place in matplotlib's colour cycle ("C0", "C3", ...), so they
+follow the style in use: the book's (``book/matplotlibrc``) makes the cycle the
+colour-blind-safe Okabe-Ito palette, in which C0 is blue, C1 orange and C3 vermillion.
 """
 from __future__ import annotations
 
 import os
 
-import imageio.v3 as iio
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
@@ -21,7 +25,10 @@ from mdn_utils.core.params import MixtureParams, log_softmax
 from mdn_utils.core.sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
-SAMPLE_STYLE = dict(s=2, alpha=0.35, color="tab:red", rasterized=True)
+SAMPLE_STYLE = dict(s=2, alpha=0.35, color="C3", rasterized=True)
+# Line styles and markers that, with the colour, tell many series apart (components).
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D")
 
 
 def component_densities(params: MixtureParams, y_grid):
@@ -46,7 +53,7 @@ def _range(name, value):
 
 
 def plot_data(x, y, samples=None, ax=None, title="Data"):
-    """Scatter of (x, y); ``samples=(x_s, y_s)`` overlays model samples in red."""
+    """Scatter of (x, y); ``samples=(x_s, y_s)`` overlays model samples in C3 (red)."""
     x, y = checks.column("x", x), checks.column("y", y)
     checks.same_length(x=x, y=y)
     fig, ax = _axes(ax)
@@ -69,7 +76,7 @@ def plot_loss_curve(history, floor=None, ax=None):
     if history.get("validation_nll"):
         ax.plot(history["step"], history["validation_nll"], label="validation")
     if floor is not None:
-        ax.axhline(floor, color="k", ls="--", lw=1, label="Bayes-optimal NLL")
+        ax.axhline(floor, color="k", ls=":", lw=1.2, label="Bayes-optimal NLL")
     ax.set(xlabel="step", ylabel="NLL (nats)", title="Training")
     ax.legend()
     return fig
@@ -105,6 +112,10 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
     """Weights pi_k(x) (top) and means mu_k(x) (bottom, faded where pi_k is small), drawn
     only for the components whose weight exceeds ``min_weight`` somewhere in ``x_range``;
     ``y_range`` limits the means panel (unused components can sit far outside the data).
+
+    The i-th component shown takes colour ``C{i % 8}`` and, for each further group of
+    eight, the next line style (weights) and marker (means), so no two of the first 32
+    differ by colour alone.
     """
     x_low, x_high = _range("x_range", x_range)
     resolution = checks.positive_int("resolution", resolution, minimum=2)
@@ -113,13 +124,13 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
     logits, means, _ = predict_params(model, x_grid)
     weights = np.exp(log_softmax(logits))
     shown = np.flatnonzero(weights.max(axis=0) > min_weight)   # components_carrying_weight
-    colours = plt.get_cmap("tab20" if len(shown) > 10 else "tab10")
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
     for i, k in enumerate(shown):
-        colour = colours(i % colours.N)
-        top.plot(x_grid, weights[:, k], lw=1.5, color=colour)
+        colour, group = f"C{i % 8}", (i // 8) % len(LINE_STYLES)
+        top.plot(x_grid, weights[:, k], lw=1.5, color=colour, ls=LINE_STYLES[group])
         visible = weights[:, k] > min_weight
-        bottom.scatter(x_grid[visible], means[visible, k], s=4, color=colour,
+        bottom.scatter(x_grid[visible], means[visible, k], s=4 if group == 0 else 9,
+                       color=colour, marker=MARKERS[group],
                        alpha=np.clip(weights[visible, k], 0.15, 1))
     top.set(ylabel="weight $\\pi_k(x)$", ylim=(0, 1.02),
             title=f"The {len(shown)} of {weights.shape[1]} components with weight above "
@@ -165,11 +176,11 @@ def plot_pdf_slice(model, x0, dataset=None, y_range=None, ax=None, resolution=10
     fig = ax.figure
     shown = np.flatnonzero(weights > min_weight)
     for i, k in enumerate(shown):
-        ax.plot(y_grid, components[:, k], lw=1, color="tab:orange",
+        ax.plot(y_grid, components[:, k], lw=1, color="C1", ls="-",
                 label=rf"components $\pi_k\,\mathcal{{N}}(y \mid \mu_k, \sigma_k^2)$ with "
                       rf"$\pi_k > {min_weight:g}$ ({len(shown)} of {len(weights)})"
                 if i == 0 else None)
-    ax.plot(y_grid, components.sum(-1), lw=2.2, color="tab:blue",
+    ax.plot(y_grid, components.sum(-1), lw=2.2, color="C0", ls="-",
             label=r"MDN mixture $p(y \mid x)$")
     if dataset is not None and has_density(dataset):
         ax.plot(y_grid, conditional_density(dataset, x0, y_grid), lw=1.5, color="k",
@@ -216,7 +227,7 @@ def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000
                            label="range of the data")
             if data is not None:
                 ax.scatter(data[0], data[1], **DATA_STYLE)
-            ax.scatter(x_grid, samples, s=6, alpha=0.6, color="tab:red", rasterized=True)
+            ax.scatter(x_grid, samples, s=6, alpha=0.6, color="C3", rasterized=True)
             ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x", ylabel="y")
             ax.set_title(f"one sample of y per x at temperature \u03c4 = {tau:.2f}")
             if data_y_range is not None:
@@ -232,13 +243,44 @@ def temperature_frames(model, x_range, y_range, taus, data=None, num_points=2000
     return np.stack(frames)
 
 
+def write_gif(path, frames, frame_ms=250, colours=32):
+    """Write RGB ``frames`` ``[T, H, W, 3]`` to ``path`` as a GIF that loops forever.
+
+    All frames share one palette of ``colours`` colours (Pillow's maximum-coverage
+    quantiser over every frame, no dithering). A shared palette keeps a pixel that does not
+    change between frames at the same index, so the GIF encoder stores only the region that
+    changed; without dithering, flat areas stay flat and compress well.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path, got {type(path).__name__}")
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8 [T, H, W, 3], got {frames.dtype} {frames.shape}")
+    frame_ms = checks.positive_int("frame_ms", frame_ms)
+    colours = checks.positive_int("colours", colours)
+    if colours > 256:
+        raise ValueError(f"a GIF holds at most 256 colours, got {colours}")
+    montage = Image.fromarray(frames.reshape(-1, *frames.shape[2:]))
+    palette = montage.quantize(colors=colours, method=Image.Quantize.MAXCOVERAGE,
+                               dither=Image.Dither.NONE)
+    images = [Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+              for frame in frames]
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=frame_ms, loop=0, optimize=True)
+    return path
+
+
 def write_temperature_gif(model, path, x_range, y_range, taus=None, data=None,
-                          frame_ms=250, **frame_options):
+                          frame_ms=250, colours=32, **frame_options):
     """Write the temperature animation to ``path`` as a looping GIF; return the path.
 
     ``taus`` defaults to 20 values from 0.05 to 3, geometrically spaced, then back down,
-    so the loop is smooth. ``frame_options`` go to ``temperature_frames`` (frame size,
-    dpi, ``data_y_range`` for the shaded data band and the share of samples outside it).
+    so the loop is smooth. The loop is played from the tau closest to 1 (in log scale; the
+    order around the loop is unchanged), so the first frame shows the model itself: it is
+    the frame that viewers which do not animate show, and the still image the site shows
+    readers who ask for reduced motion. ``colours`` is the size of the shared palette
+    (``write_gif``). ``frame_options`` go to ``temperature_frames`` (frame size, dpi,
+    ``data_y_range`` for the shaded data band and the share of samples outside it).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path, got {type(path).__name__}")
@@ -246,6 +288,9 @@ def write_temperature_gif(model, path, x_range, y_range, taus=None, data=None,
     if taus is None:
         up = np.geomspace(0.05, 3.0, 20)
         taus = np.concatenate([up, up[-2:0:-1]])
+    taus = checks.finite_array("taus", taus, ndim=1)
+    if np.any(taus <= 0):
+        raise ValueError(f"taus must all be > 0, got minimum {taus.min()}")
+    taus = np.roll(taus, -int(np.argmin(np.abs(np.log(taus)))))
     frames = temperature_frames(model, x_range, y_range, taus, data=data, **frame_options)
-    iio.imwrite(path, frames, duration=frame_ms, loop=0)
-    return path
+    return write_gif(path, frames, frame_ms=frame_ms, colours=colours)
