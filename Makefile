@@ -20,7 +20,7 @@ export PYTHONHASHSEED := 0
 # shell (MPLBACKEND=Agg, say) would silently drop every figure from the site.
 unexport MPLBACKEND
 
-.PHONY: install book test unit notebooks bench clean
+.PHONY: install book test unit notebooks bench experiments clean
 
 install: $(STAMP)
 
@@ -96,6 +96,12 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m mdn_utils.book.bench book/bench_results.json
+
+# Stored experiments (mdn_utils.book.results): runs at full strength the experiments named
+# in NAME (default: every one whose stored result is missing or stale) and writes
+# book/results/NAME.json, to commit. Hours for all of them on two cores.
+experiments: $(STAMP)
+	$(BIN)/python -m mdn_utils.book.results run $(NAME)
 
 clean:
 	rm -rf _build

@@ -8,4 +8,7 @@
 * ``remedies``: small-sample runs of the training remedies, scored against the exact
   floor.
 * ``bench``: the speed benchmark (``python -m mdn_utils.book.bench``).
+* ``results``: stored experiments, run once at full strength and read by the chapters
+  (``python -m mdn_utils.book.results``); the experiments themselves are the modules of
+  ``experiments`` (``default_gap``: the default MDN's gap over seeds).
 """

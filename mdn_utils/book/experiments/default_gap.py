@@ -1,0 +1,53 @@
+"""The default MDN's gap to the exact floor, over independent training runs.
+
+For each dataset and each seed s: ``train_pairs`` fresh training pairs drawn with seed s,
+``train.train_mdn`` with its defaults (and seed s: another initialisation and other
+minibatches), and the gap to the exact floor (``scoring.gap_to_floor``) on
+``test_pairs`` fresh test pairs drawn with seed ``TEST_SEED_OFFSET + s``. Per dataset the
+result lists every run and summarises them: the mean gap over runs, the standard deviation
+between runs (the spread a single run does not show) and the mean of the runs' test-set
+standard errors.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mdn_utils.core import model, trained
+from mdn_utils.diagnostics import scoring
+from mdn_utils.problems import datasets as data
+
+TEST_SEED_OFFSET = 10_000
+
+SETTINGS = {"datasets": ["sinusoid_inverse", "bishop"], "seeds": [0, 1, 2, 3, 4],
+            "train_pairs": 200_000, "test_pairs": 50_000, "train": {}}
+SMOKE = {"seeds": [0, 1], "train_pairs": 2_000, "test_pairs": 1_000,
+         "train": {"steps": 40, "eval_every": 40, "num_components": 3, "hidden_units": 8}}
+
+
+def run(settings: dict, progress) -> dict:
+    """{dataset: {"runs": [per seed: seed, gap, standard_error, model_nll, bayes_nll,
+    seconds, steps_per_second], "mean_gap", "between_runs_std", "mean_standard_error"}}."""
+    out = {}
+    total = len(settings["datasets"]) * len(settings["seeds"])
+    done = 0
+    for dataset in settings["datasets"]:
+        runs = []
+        for seed in settings["seeds"]:
+            x, y = data.sample(dataset, settings["train_pairs"], seed=seed)
+            x_test, y_test = data.sample(dataset, settings["test_pairs"],
+                                         seed=TEST_SEED_OFFSET + seed)
+            result = trained.trained_mdn(x, y, seed=seed, progress=False, **settings["train"])
+            gap = scoring.gap_to_floor(model.conditional(result.model), dataset, x_test, y_test)
+            runs.append({"seed": seed, "gap": gap.gap, "standard_error": gap.standard_error,
+                         "model_nll": gap.model_nll, "bayes_nll": gap.bayes_nll,
+                         "seconds": result.seconds,
+                         "steps_per_second": result.steps_per_second})
+            done += 1
+            progress(done, total)
+        gaps = np.array([r["gap"] for r in runs])
+        out[dataset] = {"runs": runs, "mean_gap": float(gaps.mean()),
+                        "between_runs_std": float(gaps.std(ddof=1)) if len(gaps) > 1
+                        else float("nan"),
+                        "mean_standard_error": float(np.mean([r["standard_error"]
+                                                              for r in runs]))}
+    return out
