@@ -510,7 +510,16 @@ for (const e of document.body.querySelectorAll('*')) {
               + (e.textContent || '').trim().slice(0, 50));
   }
 }
+// Inline formulas (MathJax does not break them over lines): each must fit the width of the
+// paragraph or list item it sits in, or it is cut off at the column's edge.
+const inline = Array.from(document.querySelectorAll('mjx-container:not([display="true"])')).map(box => {
+  const block = box.closest('p, li, dd, td, th, figcaption, div');
+  const room = block ? block.clientWidth : de.clientWidth;
+  return {tex: (box.querySelector('mjx-assistive-mml') || box).textContent.trim().slice(0, 70),
+          width: box.getBoundingClientRect().width, room: room};
+}).filter(e => e.width > e.room + 1);
 return {scrollWidth: de.scrollWidth, clientWidth: de.clientWidth, equations: equations, wide: wide,
+        inlineTooWide: inline,
         mathText: Array.from(document.querySelectorAll('mjx-assistive-mml mtext'), t => t.textContent)};
 """
 
@@ -566,6 +575,17 @@ def test_wide_equations_scroll_inside_their_box_on_a_phone(browser, site_url, pa
         if e["numberOverFormula"]:
             problems.append(f"{e['label']}: the equation number is drawn over the formula")
     assert not problems, f"{page} at {PHONE[0]} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", chapter_pages())
+def test_inline_formulas_fit_their_paragraph_on_a_phone(browser, site_url, page):
+    """An inline formula cannot be broken over lines: one wider than its paragraph at
+    390 px is cut off. Such a formula is to be a display equation in the chapter."""
+    facts = _layout(browser, site_url, page, PHONE)
+    too_wide = [f"{e['tex']!r}: {e['width']:.0f} px in {e['room']:.0f} px"
+                for e in facts["inlineTooWide"]]
+    assert not too_wide, f"{page}: inline formulas wider than their paragraph at {PHONE[0]} " \
+        "px:\n" + "\n".join(too_wide)
 
 
 @pytest.mark.parametrize("page", chapter_pages())
