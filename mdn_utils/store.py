@@ -126,13 +126,27 @@ def _without_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+def _canonical(node) -> str:
+    """A syntax tree as text, the same on every supported Python: node types and the fields
+    that are set (``ast.dump``'s text differs between versions, which add fields such as
+    ``type_params`` that are empty for code that does not use them)."""
+    if isinstance(node, ast.AST):
+        fields = [f"{name}={_canonical(value)}" for name in node._fields
+                  if (value := getattr(node, name, None)) is not None and value != []]
+        return f"{type(node).__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ", ".join(_canonical(item) for item in node) + "]"
+    return repr(node)
+
+
 def code_digest(*modules: str) -> str:
-    """sha256 of the syntax trees (docstrings removed) of ``import_closure(*modules)``."""
+    """sha256 of the syntax trees (docstrings removed, ``_canonical``) of
+    ``import_closure(*modules)``."""
     digest = hashlib.sha256()
     for module in import_closure(*modules):
         tree = _without_docstrings(ast.parse(module_file(module).read_text()))
         digest.update(module.encode())
-        digest.update(ast.dump(tree).encode())
+        digest.update(_canonical(tree).encode())
     return digest.hexdigest()
 
 

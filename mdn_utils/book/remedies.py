@@ -5,7 +5,7 @@
 
 * the gap to the floor on test pairs, mean_i[-log q(y_i|x_i) + log p(y_i|x_i)], with its
   paired standard error (``scoring.gap_to_floor``), and the per-pair model NLL, so that two
-  runs can be compared pair by pair (``compare.report.paired_difference``);
+  runs can be compared pair by pair (``scoring.paired_difference``);
 * the same gap on its own training pairs: below zero, the model scores its training data
   better than the truth does, the signature of overfitting;
 * the width of the component most responsible for each training point (argmax_k gamma_k,
@@ -21,12 +21,12 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from mdn_utils import checks
 from mdn_utils.problems import datasets as data
 from mdn_utils.core import trained
-from mdn_utils.core.model import conditional, predict_params
+from mdn_utils.core.model import conditional, predict_mixture, predict_params
 from mdn_utils.diagnostics.scoring import Gap, gap_to_floor
 
 TRAIN_SEED_OFFSET, VALIDATION_SEED_OFFSET, TEST_SEED_OFFSET = 0, 1_000, 2_000
@@ -61,11 +61,9 @@ def components_in_use(model, x, threshold: float = 0.01) -> int:
 
 def _most_responsible_sigma(model, x, y) -> np.ndarray:
     """sigma_k(x_i) of k = argmax_k gamma_ik, per pair (a 1-D model)."""
-    logits, means, log_sigmas = (p.astype(np.float64) for p in predict_params(model, x))
-    log_joint = (special.log_softmax(logits, axis=1)
-                 + stats.norm.logpdf(np.asarray(y, np.float64)[:, None], means, np.exp(log_sigmas)))
-    chosen = np.argmax(log_joint, axis=1)
-    return np.exp(log_sigmas[np.arange(len(chosen)), chosen])
+    mixture = predict_mixture(model, x).astype(np.float64)
+    chosen = np.argmax(mixture.log_responsibilities(y), axis=1)
+    return np.exp(mixture.as_1d()[2][np.arange(len(chosen)), chosen])
 
 
 def training_pairs(dataset, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ from mdn_utils.compare.networks import NetworkSettings, dense_network, train_net
 MIN_BIN_SIZE = 1e-3   # lower bound of every bin's width and height (units of z and u)
 MIN_SLOPE = 1e-3      # lower bound of the slope at the interior knots
 CHUNK_ELEMENTS = 1 << 22   # rows x draws x knots per chunk (TFP's spline broadcasts its
-                           # knots to every input: about 200 MB of float64 at the peak)
+                           # knots to every input, so memory grows with this product)
 LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 

@@ -42,8 +42,8 @@ from mdn_utils import checks
 from mdn_utils.compare.base import GaussianMixtureModel
 from mdn_utils.core.params import MixtureParams
 
-# statsmodels also offers "cv_ls" (least-squares cross-validation); it is left out: on the
-# motorcycle data (a 106-row training set) it ran 123 s and returned h_y = 2e-54, a density of spikes.
+# statsmodels also offers "cv_ls" (least-squares cross-validation); it is left out: with
+# repeated x values it can drive h_y towards zero, a density of spikes.
 BANDWIDTH_METHODS = ("cv_ml", "normal_reference")
 DEGENERATE_BANDWIDTH = 1e-6   # a bandwidth below this many standard deviations of its column
 

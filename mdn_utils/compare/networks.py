@@ -7,8 +7,8 @@ the book's compiled loop (``loop.make_train_loop``) with ``loop.adam_cosine``, a
 ``train.train_mdn`` uses them. Quantile regression, the binned head, the spline flow and
 the homoscedastic Gaussian use it; a new method with its own head needs only its loss.
 
-Reusing the trace. Building and tracing the loop's ``tf.function`` costs about as much as
-a thousand of its steps at this size. ``make_train_loop`` takes the data and the seed as
+Reusing the trace. Building and tracing the loop's ``tf.function`` is costly against the
+few steps of a small network's fit. ``make_train_loop`` takes the data and the seed as
 arguments, but Keras bakes a network's Normalization statistics into the graph as
 constants. With a ``loss_key``, ``train_network`` therefore keeps one ``_SharedNetwork`` per
 (network structure, loss_key, settings, widths): a copy of the network whose

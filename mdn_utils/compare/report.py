@@ -49,7 +49,8 @@ from mdn_utils.compare import METHODS
 from mdn_utils.compare.base import ConditionalModel, x_matrix, y_column
 from mdn_utils.compare.crossval import kfold
 from mdn_utils.diagnostics.scoring import (Coverage, Estimate, MetricUnavailable, Unavailable,
-                                         coverage, crps_values, mean_allowing_inf,
+                                         central_interval_holds, coverage, crps_values,
+                                         interval_holds, mean_allowing_inf,
                                          mean_and_error, paired_difference)
 
 SPEED_ROWS, SPEED_DRAWS = 200, 200   # sampling speed: draws of SPEED_DRAWS for SPEED_ROWS x
@@ -86,8 +87,8 @@ def accepted_settings(cls) -> set:
 
 def train_mdn_defaults() -> dict:
     """The keyword parameters of ``train.train_mdn`` and their defaults, read from the
-    source of ``mdn_utils/train.py`` with ``ast`` (importing ``train`` would load TensorFlow,
-    which a run from the result cache never needs; a test compares this with
+    source of ``mdn_utils/core/train.py`` with ``ast`` (importing ``train`` would load
+    TensorFlow, which a run from the store never needs; a test compares this with
     ``inspect.signature(train.train_mdn)``). Only literal defaults are supported."""
     tree = ast.parse(store.module_file("mdn_utils.core.train").read_text())
     function = next(node for node in tree.body
@@ -289,11 +290,10 @@ def _run(spec, x, y, x_test, y_test, dataset, seed, level, num_samples) -> Evalu
     crps, crps_how = crps_values(model, x_test, y_test, num_samples, seed)
     try:
         pit = model.cdf(x_test, y_test)
-        inside = np.abs(pit - 0.5) <= level / 2
+        inside = central_interval_holds(pit, level)
     except MetricUnavailable as error:
         pit, unavailable["pit"] = None, error.reason
-        bounds = model.quantiles(x_test, [(1 - level) / 2, (1 + level) / 2])
-        inside = (bounds[:, 0] <= y_test) & (y_test <= bounds[:, 1])
+        inside = interval_holds(model, x_test, y_test, level)
     rows = x_test[:SPEED_ROWS]
     try:
         start = time.perf_counter()

@@ -116,7 +116,7 @@ LOSSES = {"naive": naive_nll_unchecked, "log_space": log_space_nll_unchecked,
           "tfp": tfp_nll_unchecked}
 
 
-# ---- D-dimensional targets (issue 9): one MixtureParams instead of the 1-D triple ----------
+# ---- D-dimensional targets: one MixtureParams instead of the 1-D triple ----------------
 
 def diag_mixture_nll_unchecked(y, logits, locs, log_sigmas):
     """Per-example NLL ``[n]`` of a diagonal-covariance mixture; y ``[n, D]``, tensors.

@@ -18,8 +18,8 @@ units of y, and the saved ``.keras`` file carries them. The output one is a
 D and the covariance form, where ``head_layout`` reads them). When ``min_sigma`` is set,
 a ``SigmaFloor`` layer follows. Both are registered with Keras when this module is
 imported, so a saved model loads back without ``custom_objects`` wherever ``mdn_utils``
-is importable. One Dense head runs faster than three heads joined by a Concatenate
-(``make bench``).
+is importable. The head is one Dense layer for all three kinds of parameter (rather than
+three heads joined by a Concatenate).
 """
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ above the Bayes floor, because a finite sum of Gaussians cannot represent every 
 exactly (Bishop's uniform-noise dataset has flat-topped boxes with vertical edges). The
 rest of a trained model's gap is estimation and optimisation.
 
-How it is computed, for a 1-D inverse problem (``data.InverseProblem``: y ~ U(y_low,
+How it is computed, for a 1-D inverse problem (``problems.datasets.InverseProblem``: y ~ U(y_low,
 y_high), x = forward(y) + noise), with NumPy only:
 
 1. **Quadrature in y.** For each x the support of p(y | x) is the set

@@ -360,27 +360,40 @@ def coverage(inside, level: float, tolerance: float = 3.0) -> Coverage:
     return Coverage(float(level), float(inside.mean()), len(inside), tolerance)
 
 
-def coverage_report(pit, levels=COVERAGE_LEVELS, tolerance: float = 3.0) -> list[Coverage]:
-    """Central-interval coverage for each level c from PIT values u_i = F(y_i | x_i): y_i
-    lies in [F^-1((1 - c)/2), F^-1((1 + c)/2)] exactly when (1 - c)/2 <= u_i <= (1 + c)/2
-    (F continuous and increasing), so no quantiles are needed."""
+def central_interval_holds(pit, level: float) -> np.ndarray:
+    """Whether each y_i lies in the central interval of mass ``level``, from its PIT value
+    u_i = F(y_i | x_i): y_i is in [F^-1((1 - c)/2), F^-1((1 + c)/2)] exactly when
+    (1 - c)/2 <= u_i <= (1 + c)/2 (F continuous and increasing), so no quantiles are
+    needed. Boolean ``[n]``."""
     pit = checks.finite_array("pit", pit, ndim=1)
-    return [coverage((pit >= (1 - c) / 2) & (pit <= (1 + c) / 2), c, tolerance)
+    (c,) = check_levels([level])
+    return (pit >= (1 - c) / 2) & (pit <= (1 + c) / 2)
+
+
+def interval_holds(model, x, y, level: float) -> np.ndarray:
+    """Whether each y_i lies in [F^-1((1 - c)/2 | x_i), F^-1((1 + c)/2 | x_i)] for c =
+    ``level``, from the model's quantiles (for a model without a CDF). Boolean ``[n]``."""
+    model = _check_model(model)
+    x, y = _x_and_y(x, y)
+    (c,) = check_levels([level])
+    bounds = model.quantiles(x, [(1 - c) / 2, (1 + c) / 2])
+    return (bounds[:, 0] <= y) & (y <= bounds[:, 1])
+
+
+def coverage_report(pit, levels=COVERAGE_LEVELS, tolerance: float = 3.0) -> list[Coverage]:
+    """Central-interval ``Coverage`` for each level c from PIT values
+    (``central_interval_holds``)."""
+    return [coverage(central_interval_holds(pit, c), c, tolerance)
             for c in check_levels(levels)]
 
 
 def interval_coverage(model, x, y, levels=COVERAGE_LEVELS,
                       tolerance: float = 3.0) -> dict[float, Coverage]:
-    """For each mass c: the ``Coverage`` of [F^-1((1 - c)/2 | x_i), F^-1((1 + c)/2 | x_i)]
-    from the model's quantiles (for a model with a CDF, ``coverage_report`` of its PIT
-    gives the same shares without a quantile search)."""
-    model = _check_model(model)
-    levels = check_levels(levels)
-    x, y = _x_and_y(x, y)
-    bounds = model.quantiles(x, np.concatenate([(1 - levels) / 2, (1 + levels) / 2]))
-    k = len(levels)
-    return {float(c): coverage((bounds[:, j] <= y) & (y <= bounds[:, k + j]), c, tolerance)
-            for j, c in enumerate(levels)}
+    """For each mass c: the ``Coverage`` of the central interval from the model's quantiles
+    (``interval_holds``; for a model with a CDF, ``coverage_report`` of its PIT gives the
+    same shares without a quantile search)."""
+    return {float(c): coverage(interval_holds(model, x, y, c), c, tolerance)
+            for c in check_levels(levels)}
 
 
 def hdr_thresholds(density, spacing: float, levels) -> np.ndarray:
@@ -634,7 +647,7 @@ def crps(model, x, y, num_samples: int = 1_000, seed: int = 0) -> Estimate:
 def exact_pit_and_crps(dataset, x, y, grid_points: int = 2_001):
     """PIT u_i = F_true(y_i | x_i) and CRPS of the generator's exact conditional.
 
-    The exact density (``data.conditional_density``) is integrated on an even y grid over
+    The exact density (``problems.datasets.conditional_density``) is integrated on an even y grid over
     the dataset's ``y_range`` [y_low, y_high] (for the inverse problems the prior's
     support; cumulative trapezoid rule, normalised so that F = 1 at y_high). Returns two
     ``[n]`` arrays. A positive control: its PIT is uniform in every x-bin, and its
