@@ -175,11 +175,22 @@ def entry_key(kind: str, *, code: Iterable[str], settings: dict, arrays: Iterabl
     digest = hashlib.sha256(kind.encode())
     digest.update(code_digest(*code).encode())
     digest.update(json.dumps(settings, sort_keys=True, default=repr).encode())
+    _update_with_arrays(digest, arrays)
+    digest.update(json.dumps(package_versions(), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _update_with_arrays(digest, arrays) -> None:
     for array in arrays:
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str} {array.shape}".encode())
         digest.update(array.tobytes())
-    digest.update(json.dumps(package_versions(), sort_keys=True).encode())
+
+
+def array_digest(*arrays) -> str:
+    """Hex sha256 of arrays' dtypes, shapes and bytes, as ``entry_key`` hashes them."""
+    digest = hashlib.sha256()
+    _update_with_arrays(digest, arrays)
     return digest.hexdigest()
 
 

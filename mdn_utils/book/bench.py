@@ -72,14 +72,8 @@ def _median_time(function, repeats=REPEATS):
 
 
 def _machine():
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from mdn_utils.book.results import cpu_name
+    cpu = cpu_name()
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "hostname": platform.node(), "platform": platform.platform(), "cpu": cpu,

@@ -79,7 +79,8 @@ def _commit() -> str:
         return "unknown"
 
 
-def _machine() -> str:
+def cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo where there is one)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -93,7 +94,7 @@ def provenance(seconds: float) -> dict:
     """Where, when and with what a result was made."""
     return {"commit": _commit(),
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": _machine(), "cores": os.cpu_count(), "seconds": round(seconds, 1),
+            "machine": cpu_name(), "cores": os.cpu_count(), "seconds": round(seconds, 1),
             "python": platform.python_version(), "versions": store.package_versions()}
 
 

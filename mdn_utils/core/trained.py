@@ -16,7 +16,6 @@ otherwise trains it again and stores the result with that history.
 """
 from __future__ import annotations
 
-import hashlib
 import inspect
 
 import keras
@@ -63,10 +62,7 @@ def validation_digest(validation_data) -> str | None:
         return None
     if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
         raise TypeError("validation_data must be a pair (x_val, y_val)")
-    digest = hashlib.sha256()
-    for array in paired_data(*validation_data):
-        digest.update(array.tobytes())
-    return digest.hexdigest()
+    return store.array_digest(*paired_data(*validation_data))
 
 
 def save_result(result: train.TrainingResult, key: str, validation: str | None = None) -> None:
