@@ -29,6 +29,16 @@ def positive_float(name: str, value) -> float:
     return float(value)
 
 
+def fraction(name: str, value, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, requiring a real number in (0, 1) (or [0, 1) when
+    ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not (0.0 <= value < 1.0 if allow_zero else 0.0 < value < 1.0):
+        raise ValueError(f"{name} must lie in {'[0' if allow_zero else '(0'}, 1), got {value}")
+    return float(value)
+
+
 def finite_array(name: str, value, ndim: int | tuple[int, ...] | None = None,
                  dtype=np.float64) -> np.ndarray:
     """Return ``value`` as a numeric array with all entries finite.
@@ -70,6 +80,12 @@ def column(name: str, value, dtype=np.float64) -> np.ndarray:
             raise ValueError(f"{name} must have shape [n] or [n, 1], got {array.shape}")
         array = array[:, 0]
     return array
+
+
+def matrix(name: str, value, dtype=np.float64) -> np.ndarray:
+    """Return a finite ``[n, D]`` array from shape ``[n]`` (a width of 1) or ``[n, D]``."""
+    array = finite_array(name, value, ndim=(1, 2), dtype=dtype)
+    return array[:, None] if array.ndim == 1 else array
 
 
 def same_length(**arrays) -> int:

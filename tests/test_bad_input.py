@@ -4,6 +4,7 @@ import functools
 import numpy as np
 import pytest
 
+from mdn_utils import checks
 from mdn_utils.core.params import MixtureParams
 from mdn_utils.core import baseline, device, losses, mixture, model as mdn_model, sampling, stability, train
 from mdn_utils.diagnostics import scoring
@@ -129,6 +130,11 @@ CASES += [
     (lambda: losses.head_nll("diag"), TypeError, "layout"),
     (lambda: losses.head_nll(HeadLayout(2, 2), loss="naive"), ValueError, "naive"),
     (lambda: baseline.train_mean_regressor(X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: checks.fraction("mass", 1.0), ValueError, "mass must lie in (0, 1)"),
+    (lambda: checks.fraction("keep_weight", -0.1, allow_zero=True), ValueError,
+     "keep_weight must lie in [0, 1)"),
+    (lambda: checks.fraction("mass", "0.5"), TypeError, "mass must be a real number"),
+    (lambda: checks.matrix("x", np.zeros((2, 2, 2))), ValueError, "x must"),
 ]
 
 

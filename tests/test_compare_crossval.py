@@ -1,4 +1,4 @@
-"""mdn_utils.compare.crossval: k-fold splits, pooled held-out scores, validation choice.
+"""mdn_utils.compare.crossval: k-fold splits and the choice of a setting by validation.
 Cheap models only (fixed-bandwidth kernel estimates and a stub): no TensorFlow."""
 import numpy as np
 import pytest
@@ -42,23 +42,6 @@ def test_kfold_partitions_the_rows():
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, crossval.kfold(23, 5, 5)))
 
 
-def test_cross_validation_pools_every_held_out_example(line):
-    x, y = line
-    make = lambda: KernelConditionalDensity(bandwidth=[0.3, 0.2])  # noqa: E731
-    result = crossval.cross_validate(make, x, y, num_folds=3, seed=1, num_samples=50)
-    assert result.method == "kernel CDE" and len(result.fold_nll) == 3
-    expected = np.empty(len(y))
-    for train, test in crossval.kfold(len(y), 3, 1):
-        expected[test] = -make().fit(x[train], y[train]).log_prob(x[test], y[test])
-    assert result.nll.value == pytest.approx(expected.mean())
-    assert result.nll.standard_error == pytest.approx(expected.std(ddof=1) / np.sqrt(len(y)))
-    assert result.nll.n == len(y) and np.isfinite(result.crps.value)
-    # a method without a density: NLL unavailable, with the reason; CRPS from quantiles
-    limited = crossval.cross_validate(MedianOnly, x, y, num_folds=3)
-    assert isinstance(limited.nll, scoring.Unavailable)
-    assert "only has quantiles" in limited.nll.reason and np.isfinite(limited.crps.value)
-
-
 def test_validation_picks_the_sensible_bandwidth(line):
     x, y = line
     candidates = [(0.002, 0.002), (0.3, 0.2), (5.0, 5.0)]
@@ -77,9 +60,9 @@ def test_bad_input_is_refused_by_name(line):
     with pytest.raises(ValueError, match="num_folds"):
         crossval.kfold(10, 1)
     with pytest.raises(TypeError, match="make_model"):
-        crossval.cross_validate("kde", x, y)
+        crossval.select_by_validation("kde", [1], x, y)
     with pytest.raises(TypeError, match="make_model must return"):
-        crossval.cross_validate(lambda: "kde", x, y)
+        crossval.select_by_validation(lambda h: "kde", [1], x, y)
     with pytest.raises(ValueError, match="validation_fraction"):
         crossval.select_by_validation(MedianOnly, [1], x, y, validation_fraction=1.5)
     with pytest.raises(ValueError, match="candidates"):
@@ -87,4 +70,4 @@ def test_bad_input_is_refused_by_name(line):
     with pytest.raises(TypeError, match="hashable"):
         crossval.select_by_validation(MedianOnly, [[0.1, 0.2]], x, y)
     with pytest.raises(ValueError, match="y must be 1-D"):
-        crossval.cross_validate(MedianOnly, x, np.ones((len(x), 2)))
+        crossval.select_by_validation(MedianOnly, [1], x, np.ones((len(x), 2)))

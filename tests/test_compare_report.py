@@ -178,13 +178,19 @@ def test_a_method_without_a_density_is_scored_on_what_it_has(results_in, pairs):
     assert np.isnan(result.draws_per_second)
 
 
-def test_cross_validation_pools_like_crossval(results_in, pairs):
+def test_cross_validation_scores_each_example_by_the_model_that_did_not_see_it(results_in,
+                                                                               pairs):
     x, y = pairs
     spec = report.MethodSpec("line", LineGaussian, {})
     pooled = report.cross_validated([spec], x, y, 3, seed=4)["line"]
-    reference = crossval.cross_validate(LineGaussian, x, y, 3, seed=4)
-    assert pooled.nll_estimate().value == pytest.approx(reference.nll.value)
-    assert pooled.crps_estimate().value == pytest.approx(reference.crps.value)
+    expected = np.empty(len(y))
+    for train, test in crossval.kfold(len(y), 3, 4):
+        expected[test] = -LineGaussian().fit(x[train], y[train], 4).log_prob(x[test], y[test])
+    np.testing.assert_allclose(pooled.nll, expected, rtol=1e-12)
+    estimate = pooled.nll_estimate()
+    assert estimate.value == pytest.approx(expected.mean())
+    assert estimate.standard_error == pytest.approx(expected.std(ddof=1) / np.sqrt(len(y)))
+    assert np.isfinite(pooled.crps_estimate().value)
     np.testing.assert_array_equal(pooled.x_test, x)           # back in the order of the rows
     assert pooled.floor_nll is None and "gap" in pooled.unavailable
 

@@ -29,8 +29,9 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
-from mdn_utils.core.params import MixtureParams, log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax, scalar_mixture
 from mdn_utils.core.sampling import sample_with_temperature
+from mdn_utils.diagnostics import scoring
 
 OFF_AXES = 65535          # uint16 code of a sample beyond the plotted y range
 _UINT16_TOP = 65534       # the largest code of a drawn sample
@@ -40,9 +41,7 @@ _UINT16_TOP = 65534       # the largest code of a drawn sample
 
 def _params(params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mixture_logits, means, log_sigmas) float64 ``[n, K]`` of a 1-D ``MixtureParams``."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
-    return params.as_1d(np.float64)
+    return scalar_mixture(params, diagonal=True).as_1d()
 
 
 def _grid(name, value, minimum=3):
@@ -53,16 +52,9 @@ def _grid(name, value, minimum=3):
     return grid
 
 
-def _fraction(name, value, low_open=True):
-    value = float(checks.finite_array(name, value, ndim=0))
-    if not (0.0 < value < 1.0 if low_open else 0.0 <= value < 1.0):
-        raise ValueError(f"{name} must be in {'(0' if low_open else '[0'}, 1), got {value!r}")
-    return value
-
-
 def mixture_density(params: MixtureParams, y_grid) -> np.ndarray:
     """p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2) on ``y_grid``: ``[n, len(y_grid)]``."""
-    params = MixtureParams.from_1d(*_params(params))
+    params = scalar_mixture(params, diagonal=True)
     return params.component_densities(_grid("y_grid", y_grid)).sum(-1)
 
 
@@ -75,7 +67,7 @@ def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:
     if density.shape != y_grid.shape:
         raise ValueError(f"density must have the shape of y_grid {y_grid.shape}, "
                          f"got {density.shape}")
-    min_height = _fraction("min_height", min_height, low_open=False)
+    min_height = checks.fraction("min_height", min_height, allow_zero=True)
     left, centre, right = density[:-2], density[1:-1], density[2:]
     index = 1 + np.flatnonzero((centre > left) & (centre >= right)
                                & (centre >= min_height * density.max()))
@@ -88,11 +80,11 @@ def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:
 
 
 def highest_density_region(density, y_grid, mass: float = 0.8):
-    """The HDR {y : p(y) >= c} holding ``mass`` of the probability, on a grid.
+    """The HDR {y : p(y) >= c} holding ``mass`` of the probability, on an evenly spaced grid.
 
-    c is the largest level whose superlevel set holds at least ``mass`` (cells ranked by
-    density, cumulative trapezoid-free cell masses p dy). Returns (intervals ``[m, 2]`` as
-    (low, high) pairs of grid points, c, the mass actually enclosed).
+    c is ``scoring.hdr_thresholds`` of the density (grid cells ranked by density, the
+    boundary cell counted half). Returns (intervals ``[m, 2]`` as (low, high) pairs of grid
+    points, c, the mass enclosed by those grid points measured the same way).
     """
     y_grid = _grid("y_grid", y_grid)
     density = checks.finite_array("density", density, ndim=1)
@@ -101,18 +93,18 @@ def highest_density_region(density, y_grid, mass: float = 0.8):
                          f"got {density.shape}")
     if np.any(density < 0) or not density.max() > 0:
         raise ValueError("density must be >= 0 and positive somewhere")
-    mass = _fraction("mass", mass)
-    cell = np.gradient(y_grid) * density
-    total = cell.sum()
-    order = np.argsort(-density, kind="stable")
-    cumulative = np.cumsum(cell[order]) / total
-    last = int(np.searchsorted(cumulative, mass))
-    level = float(density[order[min(last, len(order) - 1)]])
+    spacing = (y_grid[-1] - y_grid[0]) / (len(y_grid) - 1)
+    if not np.allclose(np.diff(y_grid), spacing, rtol=1e-6):
+        raise ValueError("y_grid must be evenly spaced")
+    mass = checks.fraction("mass", mass)
+    level = float(scoring.hdr_thresholds(density[None, :], spacing, [mass])[0, 0])
     inside = density >= level
     edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
     intervals = np.stack([y_grid[starts], y_grid[stops]], axis=1)
-    return intervals, level, float(cell[inside].sum() / total)
+    boundary = density[starts].sum() + density[stops].sum()
+    enclosed = (density[inside].sum() - 0.5 * boundary) / density.sum()
+    return intervals, level, float(enclosed)
 
 
 def _b64(array: np.ndarray) -> str:
@@ -146,10 +138,10 @@ def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
     y_range = checks.finite_array("y_range", y_range, ndim=1)
     if y_range.shape != (2,) or not y_range[1] > y_range[0]:
         raise ValueError(f"y_range must be (low, high) with high > low, got {y_range!r}")
-    min_weight = _fraction("min_weight", min_weight, low_open=False)
-    hdr_mass = _fraction("hdr_mass", hdr_mass)
-    min_mode_height = _fraction("min_mode_height", min_mode_height, low_open=False)
-    keep_weight = _fraction("keep_weight", keep_weight, low_open=False)
+    min_weight = checks.fraction("min_weight", min_weight, allow_zero=True)
+    hdr_mass = checks.fraction("hdr_mass", hdr_mass)
+    min_mode_height = checks.fraction("min_mode_height", min_mode_height, allow_zero=True)
+    keep_weight = checks.fraction("keep_weight", keep_weight, allow_zero=True)
     if keep_weight > min_weight:
         raise ValueError(f"keep_weight ({keep_weight}) must not exceed min_weight ({min_weight})")
     fine_points = checks.positive_int("fine_points", fine_points, minimum=3)

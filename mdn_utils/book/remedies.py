@@ -51,9 +51,7 @@ class RemedyRun:
 
 def components_in_use(model, x, threshold: float = 0.01) -> int:
     """How many components have weight pi_k(x) > ``threshold`` at one x of ``x`` at least."""
-    threshold = checks.positive_float("threshold", threshold)
-    if threshold >= 1:
-        raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
+    threshold = checks.fraction("threshold", threshold)
     logits, _, _ = predict_params(model, x)
     weights = special.softmax(logits.astype(np.float64), axis=1)
     return int(np.sum(weights.max(axis=0) > threshold))

@@ -16,10 +16,11 @@ by ``diagnostics.scoring``, like the MDN chapters). Imports the layers below it 
   chosen by validation NLL inside its fit), ``mdn.NoiseRegularisedMDN`` (Rothfuss et al.'s
   rule-of-thumb noise widths) and ``kde_grid.ValidatedKernelDensity`` (kernel estimate
   with bandwidths chosen on a validation split).
-* ``crossval``: k-fold cross-validation with pooled held-out NLL and CRPS (real data have
-  no floor), and the choice of a setting (the MDN's K) by validation NLL.
+* ``crossval``: k-fold splits, and the choice of a setting (the MDN's K) by validation
+  NLL.
 * ``report``: the comparison runs of the chapters (every method on one dataset, or
-  cross-validated), their scores per test example, and their stored results.
+  cross-validated with held-out NLL and CRPS pooled, for real data that have no floor),
+  their scores per test example, and their stored results.
 
 y is 1-D (a scalar per example) for every method; x may be ``[n]`` or ``[n, Dx]``.
 Adding a method is one class with ``_fit`` and the hooks it can implement; list it in

@@ -47,12 +47,6 @@ class NotFittedError(RuntimeError):
     """The model was used before ``fit``."""
 
 
-def x_matrix(name: str, value) -> np.ndarray:
-    """Finite float64 ``[n, Dx]`` from ``[n]`` (a width of 1) or ``[n, Dx]``."""
-    array = checks.finite_array(name, value, ndim=(1, 2))
-    return array[:, None] if array.ndim == 1 else array
-
-
 def y_column(name: str, value) -> np.ndarray:
     """Finite float64 ``[n]`` from ``[n]`` or ``[n, 1]``; a wider y is refused by name."""
     array = checks.finite_array(name, value, ndim=(1, 2))
@@ -88,7 +82,7 @@ class ConditionalModel(abc.ABC):
     # ---- the public interface (checks first, then the subclass's hook) ----------------
     def fit(self, x, y, seed: int = 0) -> "ConditionalModel":
         """Fit to training pairs; x ``[n]`` or ``[n, Dx]``, y ``[n]`` or ``[n, 1]``."""
-        x = x_matrix("x", x)
+        x = checks.matrix("x", x)
         y = y_column("y", y)
         checks.same_length(x=x, y=y)
         if len(y) < 2:
@@ -151,7 +145,7 @@ class ConditionalModel(abc.ABC):
     def _inputs(self, x) -> np.ndarray:
         if not self.fitted:
             raise NotFittedError(f"{self.name}: call fit(x, y) before using the model")
-        x = x_matrix("x", x)
+        x = checks.matrix("x", x)
         if x.shape[1] != self.x_dim:
             raise ValueError(f"x must have {self.x_dim} columns like the training x, got "
                              f"shape {x.shape}")

@@ -1,15 +1,8 @@
-"""Held-out scores without an exact floor: k-fold cross-validation and a validation split.
+"""Held-out data without an exact floor: k-fold splits and a validation split.
 
 * ``kfold(num_examples, num_folds, seed)``: a seeded permutation cut into ``num_folds``
-  nearly equal folds; each fold is the test set once, the rest the training set.
-* ``cross_validate(make_model, x, y, ...)``: fit a fresh model per fold and score each
-  example by the model that did not see it; the NLL and CRPS of all n held-out examples
-  are pooled into one mean with the standard error std / sqrt(n). That standard error
-  treats the n scores as independent, which ignores their correlations: the scores of one
-  fold share one fitted model, and each fold's test examples are training data of the other
-  folds' models (a common simplification; Bengio and Grandvalet, JMLR 5, 2004,
-  https://jmlr.org/papers/v5/grandvalet04a.html, show that such naive estimates can
-  grossly understate the variance).
+  nearly equal folds; each fold is the test set once, the rest the training set
+  (``report.cross_validated`` fits and scores every method on them).
 * ``select_by_validation(make_model, candidates, x, y, ...)``: hold out a seeded share of
   the training data, fit one model per candidate setting on the rest, and pick the
   candidate with the lowest validation NLL (for example the MDN's K:
@@ -23,9 +16,7 @@ from typing import Callable
 import numpy as np
 
 from mdn_utils import checks
-from mdn_utils.compare.base import ConditionalModel, x_matrix, y_column
-from mdn_utils.diagnostics.scoring import (Estimate, MetricUnavailable, Unavailable, crps_values,
-                                         mean_allowing_inf)
+from mdn_utils.compare.base import ConditionalModel, y_column
 
 
 def kfold(num_examples: int, num_folds: int = 5, seed: int = 0
@@ -43,61 +34,12 @@ def kfold(num_examples: int, num_folds: int = 5, seed: int = 0
             for i, test in enumerate(folds)]
 
 
-@dataclass
-class CrossValidation:
-    """Pooled held-out scores (``nll``, ``crps``: ``Estimate`` or ``Unavailable``), per-fold
-    means, and the total training time over the folds."""
-
-    method: str
-    num_folds: int
-    nll: Estimate | Unavailable
-    crps: Estimate | Unavailable
-    fold_nll: list = field(default_factory=list)
-    fold_crps: list = field(default_factory=list)
-    training_seconds: float = 0.0
-
-
 def _make(make_model, *args) -> ConditionalModel:
     model = make_model(*args)
     if not isinstance(model, ConditionalModel):
         raise TypeError(f"make_model must return a ConditionalModel, got "
                         f"{type(model).__name__}")
     return model
-
-
-def cross_validate(make_model: Callable[[], ConditionalModel], x, y, num_folds: int = 5,
-                   seed: int = 0, num_samples: int = 1_000) -> CrossValidation:
-    """k-fold cross-validated NLL and CRPS of the models ``make_model()`` returns (see the
-    module docstring). Each fold's model is fitted with ``seed``; the CRPS uses
-    ``scoring.crps_values`` (``num_samples`` draws where there is no closed form)."""
-    if not callable(make_model):
-        raise TypeError(f"make_model must be callable, got {type(make_model).__name__}")
-    x, y = x_matrix("x", x), y_column("y", y)
-    checks.same_length(x=x, y=y)
-    folds = kfold(len(y), num_folds, seed)
-    nll_values, crps_values_all = np.empty(len(y)), np.empty(len(y))
-    nll_reason = crps_reason = None
-    result = CrossValidation("", num_folds, None, None)
-    for train, test in folds:
-        model = _make(make_model).fit(x[train], y[train], seed)
-        result.method = model.name
-        result.training_seconds += model.training_seconds
-        try:
-            nll_values[test] = -model.log_prob(x[test], y[test])
-            result.fold_nll.append(float(nll_values[test].mean()))
-        except MetricUnavailable as error:
-            nll_reason = error.reason
-        try:
-            crps_values_all[test] = crps_values(model, x[test], y[test], num_samples, seed)[0]
-            result.fold_crps.append(float(crps_values_all[test].mean()))
-        except MetricUnavailable as error:
-            crps_reason = error.reason
-    how = f"{num_folds}-fold cross-validation, pooled over {len(y)} held-out examples"
-    result.nll = (Unavailable(result.method, "nll", nll_reason) if nll_reason else
-                  mean_allowing_inf(nll_values, how))
-    result.crps = (Unavailable(result.method, "crps", crps_reason) if crps_reason else
-                   mean_allowing_inf(crps_values_all, how))
-    return result
 
 
 @dataclass(frozen=True)
@@ -126,10 +68,8 @@ def select_by_validation(make_model: Callable[[object], ConditionalModel], candi
     except TypeError:
         raise TypeError("candidates must be hashable settings (numbers, strings, tuples)") \
             from None
-    fraction = checks.positive_float("validation_fraction", validation_fraction)
-    if fraction >= 1:
-        raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
-    x, y = x_matrix("x", x), y_column("y", y)
+    fraction = checks.fraction("validation_fraction", validation_fraction)
+    x, y = checks.matrix("x", x), y_column("y", y)
     checks.same_length(x=x, y=y)
     num_validation = int(round(fraction * len(y)))
     if not 1 <= num_validation < len(y) - 1:

@@ -46,13 +46,13 @@ from scipy import special
 
 from mdn_utils import checks
 from mdn_utils.compare.base import ConditionalModel
+from mdn_utils.core.params import LOG_SQRT_2PI
 from mdn_utils.compare.networks import NetworkSettings, dense_network, train_network
 
 MIN_BIN_SIZE = 1e-3   # lower bound of every bin's width and height (units of z and u)
 MIN_SLOPE = 1e-3      # lower bound of the slope at the interior knots
 CHUNK_ELEMENTS = 1 << 22   # rows x draws x knots per chunk (TFP's spline broadcasts its
                            # knots to every input, so memory grows with this product)
-LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 
 
 def spline_parameters(raw, num_bins: int, bound: float):

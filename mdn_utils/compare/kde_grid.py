@@ -41,6 +41,7 @@ from scipy import special
 
 from mdn_utils import checks
 from mdn_utils.compare.kde import KernelConditionalDensity
+from mdn_utils.core.params import LOG_SQRT_2PI
 
 DEFAULT_FACTORS = (0.2, 0.3, 0.45, 0.65, 1.0, 1.5)
 SPLITS = ("rows", "x_values")
@@ -58,9 +59,7 @@ class ValidatedKernelDensity(KernelConditionalDensity):
         factors = checks.finite_array("factors", factors, ndim=1)
         if len(factors) < 1 or np.any(factors <= 0):
             raise ValueError(f"factors must be a non-empty list of numbers > 0, got {factors}")
-        fraction = checks.positive_float("validation_fraction", validation_fraction)
-        if fraction >= 1:
-            raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
+        fraction = checks.fraction("validation_fraction", validation_fraction)
         checks.one_of("split", split, SPLITS)
         self.factors = factors
         self.validation_fraction = fraction
@@ -85,7 +84,7 @@ class ValidatedKernelDensity(KernelConditionalDensity):
             log_w = log_w - special.logsumexp(log_w, axis=1, keepdims=True)
             for i, a in enumerate(self.factors):
                 h_y = a * reference[0]
-                log_kernel = -0.5 * y_sq / a ** 2 - np.log(h_y) - 0.5 * np.log(2 * np.pi)
+                log_kernel = -0.5 * y_sq / a ** 2 - np.log(h_y) - LOG_SQRT_2PI
                 out[i, j] = -np.mean(special.logsumexp(log_w + log_kernel, axis=1))
         return out
 

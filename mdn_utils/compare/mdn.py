@@ -119,9 +119,7 @@ class ValidatedMixtureDensityNetwork(MixtureDensityNetwork):
     def __init__(self, candidates=(2, 4, 8), *, validation_fraction: float = 0.2,
                  refit: bool = False, cache: bool = True, **train_settings):
         candidates = _check_candidates(candidates)
-        fraction = checks.positive_float("validation_fraction", validation_fraction)
-        if fraction >= 1:
-            raise ValueError(f"validation_fraction must lie in (0, 1), got {fraction}")
+        fraction = checks.fraction("validation_fraction", validation_fraction)
         if not isinstance(refit, bool):
             raise TypeError(f"refit must be True or False, got {refit!r}")
         super().__init__(max(candidates), cache=cache, **train_settings)

@@ -18,9 +18,14 @@ per test example, and a result cache so that a second run fits nothing.
 * ``compare_on_floor(specs, dataset, n_train, n_test)``: every spec on one synthetic data
   set (training seed and test seed fixed, the same test pairs for every method and n).
 * ``cross_validated(specs, x, y, num_folds)``: k-fold cross-validation
-  (``crossval.kfold``); each fold is one cached ``evaluate``, and the held-out scores of
-  all n examples are pooled (their standard error treats them as independent, as
-  ``crossval.cross_validate`` does).
+  (``crossval.kfold``); each fold is one cached ``evaluate``, each example is scored by the
+  model that did not see it, and the held-out scores of all n examples are pooled into one
+  mean with the standard error std / sqrt(n). That standard error treats the n scores as
+  independent, which ignores their correlations: the scores of one fold share one fitted
+  model, and each fold's test examples are training data of the other folds' models (a
+  common simplification; Bengio and Grandvalet, JMLR 5, 2004,
+  https://jmlr.org/papers/v5/grandvalet04a.html, show that such naive estimates can
+  grossly understate the variance).
 * ``Evaluation`` turns the arrays into estimates (mean ± standard error, std / sqrt(n));
   ``paired_difference`` compares two methods on the same test pairs.
 
@@ -46,7 +51,7 @@ import numpy as np
 from mdn_utils import checks, store
 from mdn_utils.problems.datasets import get_dataset
 from mdn_utils.compare import METHODS
-from mdn_utils.compare.base import ConditionalModel, x_matrix, y_column
+from mdn_utils.compare.base import ConditionalModel, y_column
 from mdn_utils.compare.crossval import kfold
 from mdn_utils.diagnostics.scoring import (Coverage, Estimate, MetricUnavailable, Unavailable,
                                          central_interval_holds, coverage, crps_values,
@@ -245,9 +250,9 @@ def evaluate(spec: MethodSpec, x, y, x_test, y_test, dataset=None, *, seed: int 
     evaluation (``use_cache=False``: always fit, and store nothing).
     """
     spec = _check_spec(spec)
-    x, y = x_matrix("x", x), y_column("y", y)
+    x, y = checks.matrix("x", x), y_column("y", y)
     checks.same_length(x=x, y=y)
-    x_test, y_test = x_matrix("x_test", x_test), y_column("y_test", y_test)
+    x_test, y_test = checks.matrix("x_test", x_test), y_column("y_test", y_test)
     checks.same_length(x_test=x_test, y_test=y_test)
     if x_test.shape[1] != x.shape[1]:
         raise ValueError(f"x_test must have {x.shape[1]} columns like x, got {x_test.shape}")
@@ -338,7 +343,7 @@ def cross_validated(specs, x, y, num_folds: int = 3, *, seed: int = 0, **options
     held-out arrays of the folds put back in the order of the rows of x, training times
     summed over folds, sampling speeds averaged. Returns key -> pooled ``Evaluation``."""
     specs = [_check_spec(s) for s in specs]
-    x, y = x_matrix("x", x), y_column("y", y)
+    x, y = checks.matrix("x", x), y_column("y", y)
     checks.same_length(x=x, y=y)
     folds = kfold(len(y), num_folds, seed)
     order = np.concatenate([test for _, test in folds])

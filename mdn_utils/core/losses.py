@@ -43,9 +43,8 @@ import tensorflow_probability as tfp
 from mdn_utils import checks
 from mdn_utils.core.mixture import (check_mixture_params, mixture_from_tensors,
                                     scale_tril_from_raw_unchecked, split_head)
-from mdn_utils.core.params import HeadLayout, MixtureParams, triangle_index
+from mdn_utils.core.params import LOG_SQRT_2PI, HeadLayout, MixtureParams, triangle_index
 
-LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def check_loss_inputs(y, mixture_logits, means, log_sigmas):

@@ -27,7 +27,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from mdn_utils import checks
-from mdn_utils.core.params import HeadLayout, MixtureParams
+from mdn_utils.core.params import HeadLayout, MixtureParams, scalar_mixture
 
 tfd = tfp.distributions
 
@@ -98,11 +98,7 @@ def distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
 def scalar_distribution(params: MixtureParams) -> tfd.MixtureSameFamily:
     """For D = 1: the same mixture over a scalar y, ``MixtureSameFamily(Categorical,
     Normal)`` with event shape [] (y is ``[n]``), which also has a ``cdf``."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
-    if params.D != 1:
-        raise ValueError(f"scalar_distribution needs D = 1, these parameters have D = "
-                         f"{params.D}; use distribution()")
+    params = scalar_mixture(params, dtype=None)
     sigma = (np.exp(params.log_sigmas[..., 0]) if params.covariance == "diag"
              else params.scale_tril[..., 0, 0])
     return tfd.MixtureSameFamily(tfd.Categorical(logits=params.logits),

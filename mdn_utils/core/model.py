@@ -36,15 +36,9 @@ from mdn_utils.core.params import (COVARIANCES, ConditionalMixture, HeadLayout, 
 MIN_VARIANCE = 1e-12   # a constant column of data is not rescaled by 1 / 0
 
 
-def data_matrix(name: str, value, dtype=np.float32) -> np.ndarray:
-    """Finite ``[n, D]`` from ``[n]`` (width 1) or ``[n, D]``."""
-    array = checks.finite_array(name, value, ndim=(1, 2), dtype=dtype)
-    return array[:, None] if array.ndim == 1 else array
-
-
 def paired_data(x, y, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
     """x ``[n, Dx]`` and y ``[n, Dy]`` (1-D arrays mean width 1) with the same n."""
-    x, y = data_matrix("x", x, dtype), data_matrix("y", y, dtype)
+    x, y = checks.matrix("x", x, dtype), checks.matrix("y", y, dtype)
     checks.same_length(x=x, y=y)
     return x, y
 
@@ -242,7 +236,7 @@ def predict_flat(model: keras.Model, x, batch_size: int = 65_536) -> np.ndarray:
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    x = data_matrix("x", x)
+    x = checks.matrix("x", x, np.float32)
     x_dim = int(model.inputs[0].shape[-1])
     if x.shape[1] != x_dim:
         raise ValueError(f"x must have {x_dim} columns for this model, got shape {x.shape}")

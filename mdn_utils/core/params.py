@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 
 import numpy as np
 from scipy import special
@@ -38,7 +39,7 @@ from scipy import special
 from mdn_utils import checks
 
 COVARIANCES = ("diag", "full")
-LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)   # a Python float, for NumPy and TensorFlow alike
 _CHUNK = 2_048  # rows per chunk in the CRPS pair term (K^2 numbers per row)
 
 
@@ -438,6 +439,20 @@ class MixtureParams:
         return (self.locs[rows, component] + np.sqrt(tau) * scaled_noise).astype(self.dtype)
 
 
+def scalar_mixture(params, diagonal: bool = False, dtype=np.float64) -> MixtureParams:
+    """``params`` checked to be a ``MixtureParams`` over a scalar y (D = 1; also
+    covariance='diag' when ``diagonal``), in ``dtype`` (``None``: the stored one).
+    TypeError or ValueError naming ``params`` otherwise."""
+    if not isinstance(params, MixtureParams):
+        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
+                        f"means, log_sigmas)), got {type(params).__name__}")
+    if params.D != 1 or (diagonal and params.covariance != "diag"):
+        kind = "diagonal mixture" if diagonal else "mixture"
+        raise ValueError(f"params must be a {kind} over a scalar y (D = 1), got D = {params.D}, "
+                         f"covariance={params.covariance!r}")
+    return params if dtype is None else params.astype(dtype)
+
+
 class ConditionalMixture:
     """A conditional density p(y | x) that is a Gaussian mixture at each x, scored by the
     NumPy kernel: ``predict(x [n, Dx]) -> MixtureParams`` gives the mixture of each row.
@@ -472,8 +487,7 @@ class ConditionalMixture:
 
     @staticmethod
     def _x(x) -> np.ndarray:
-        x = checks.finite_array("x", x, ndim=(1, 2))
-        return x[:, None] if x.ndim == 1 else x
+        return checks.matrix("x", x)
 
     def _pairs(self, x, y):
         x = self._x(x)

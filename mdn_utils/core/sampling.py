@@ -28,17 +28,7 @@ import numpy as np
 
 from mdn_utils import checks
 from mdn_utils.core.model import predict_mixture
-from mdn_utils.core.params import MixtureParams, log_softmax
-
-
-def _scalar_params(params) -> MixtureParams:
-    """``params`` (a 1-D diagonal ``MixtureParams``) in float64; TypeError/ValueError otherwise."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
-                        f"means, log_sigmas)), got {type(params).__name__}")
-    if params.D != 1 or params.covariance != "diag":
-        raise ValueError(f"params must be a 1-D diagonal mixture, got {params!r}")
-    return params.astype(np.float64)
+from mdn_utils.core.params import MixtureParams, log_softmax, scalar_mixture
 
 
 def apply_temperature(mixture_logits, log_sigmas, tau: float):
@@ -58,7 +48,7 @@ def sample_with_temperature(params: MixtureParams, tau: float = 1.0, num_samples
     tau = checks.positive_float("tau", tau)
     num_samples = checks.positive_int("num_samples", num_samples)
     seed = checks.positive_int("seed", seed, minimum=0)
-    return _scalar_params(params).sample(num_samples, tau=tau, seed=seed)[..., 0]
+    return scalar_mixture(params, diagonal=True).sample(num_samples, tau=tau, seed=seed)[..., 0]
 
 
 def sample_model(model, x, tau: float = 1.0, num_samples: int = 1, seed: int = 0):
@@ -82,7 +72,7 @@ def _y_grid(y_grid) -> np.ndarray:
 def mixture_log_density(params: MixtureParams, y_grid) -> np.ndarray:
     """log p(y | x) = logsumexp_k(log pi_k + log N(y | mu_k, sigma_k^2)) of a 1-D mixture on
     ``y_grid``: ``[n, len(y_grid)]`` (``MixtureParams.log_prob_grid``)."""
-    return _scalar_params(params).log_prob_grid(_y_grid(y_grid))
+    return scalar_mixture(params, diagonal=True).log_prob_grid(_y_grid(y_grid))
 
 
 def convention_density(params: MixtureParams, y_grid, tau: float) -> np.ndarray:
@@ -92,7 +82,8 @@ def convention_density(params: MixtureParams, y_grid, tau: float) -> np.ndarray:
     normalised Gaussians, so it needs no numerical normalisation. ``[batch, len(y_grid)]``.
     """
     tau = checks.positive_float("tau", tau)
-    return np.exp(mixture_log_density(_scalar_params(params).with_temperature(tau), y_grid))
+    tempered = scalar_mixture(params, diagonal=True).with_temperature(tau)
+    return np.exp(mixture_log_density(tempered, y_grid))
 
 
 def joint_tempered_params(mixture_logits, log_sigmas, tau: float):

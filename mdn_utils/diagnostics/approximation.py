@@ -58,10 +58,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from mdn_utils import checks
-from mdn_utils.core.params import MixtureParams
+from mdn_utils.core.params import LOG_SQRT_2PI, MixtureParams
 from mdn_utils.problems.datasets import InverseProblem, get_dataset
 
-LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 NORMAL_CUTOFF = 6.0            # Gaussian noise: support truncated at |x - f(y)| < 6 s
 MIN_SIGMA_FRACTION = 2.5e-3    # sigma >= this times (y_high - y_low): a safeguard
 DEFAULT_PANELS_PER_RANGE = 100  # default y panel width = (y_high - y_low) / 100

@@ -38,16 +38,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from mdn_utils import checks
-from mdn_utils.core.params import MixtureParams, log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax, scalar_mixture
 
 
 def _inputs(params, y):
     """(params, logits, mu, log_sigma [n, K] float64, y [n, 1]), validated."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
-                        f"means, log_sigmas)), got {type(params).__name__}")
-    if params.D != 1 or params.covariance != "diag":
-        raise ValueError(f"params must be a 1-D diagonal mixture, got {params!r}")
+    params = scalar_mixture(params, diagonal=True)
     y = checks.column("y", y)
     checks.same_length(y=y, params=params.logits)
     return (params,) + params.as_1d(np.float64) + (y[:, None],)

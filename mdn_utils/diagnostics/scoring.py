@@ -48,7 +48,7 @@ import numpy as np
 from scipy import special, stats
 
 from mdn_utils import checks
-from mdn_utils.core.params import MixtureParams
+from mdn_utils.core.params import MixtureParams, scalar_mixture
 from mdn_utils.problems.datasets import conditional_density, get_dataset, require_density
 
 COVERAGE_LEVELS = (0.5, 0.8, 0.95)
@@ -131,9 +131,8 @@ def _check_model(model):
 
 def _x_and_y(x, y):
     """x ``[n, Dx]`` and y ``[n]`` (1-D y) or ``[n, D]``, float64, of the same length."""
-    x = checks.finite_array("x", x, ndim=(1, 2))
+    x = checks.matrix("x", x)
     y = checks.finite_array("y", y, ndim=(1, 2))
-    x = x[:, None] if x.ndim == 1 else x
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     checks.same_length(x=x, y=y)
@@ -433,14 +432,10 @@ def hdr_thresholds(density, spacing: float, levels) -> np.ndarray:
 
 def _mixture_and_y(params, y):
     """(the 1-D ``MixtureParams`` in float64, y [n]), validated."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
-                        f"means, log_sigmas)), got {type(params).__name__}")
-    if params.D != 1:
-        raise ValueError(f"params must be a mixture over a scalar y (D = 1), got D = {params.D}")
+    params = scalar_mixture(params)
     y = checks.column("y", y)
     checks.same_length(y=y, params=params.logits)
-    return params.astype(np.float64), y
+    return params, y
 
 
 def hdr_coverage(params: MixtureParams, y, levels=(0.5, 0.8, 0.95),
