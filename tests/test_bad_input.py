@@ -130,6 +130,8 @@ CASES += [
     (lambda: losses.head_nll("diag"), TypeError, "layout"),
     (lambda: losses.head_nll(HeadLayout(2, 2), loss="naive"), ValueError, "naive"),
     (lambda: baseline.train_mean_regressor(X2, Y2[:10]), ValueError, "batch sizes"),
+    (lambda: train.train_mdn(X, Y, fourier_features=3, fourier_kind="uniform"), ValueError,
+     "fourier_kind"),
     (lambda: checks.fraction("mass", 1.0), ValueError, "mass must lie in (0, 1)"),
     (lambda: checks.fraction("keep_weight", -0.1, allow_zero=True), ValueError,
      "keep_weight must lie in [0, 1)"),

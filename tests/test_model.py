@@ -100,6 +100,40 @@ def test_bad_min_sigma_names_the_argument(value, error):
         mdn_model.build_mdn(num_components=2, min_sigma=value)
 
 
+@pytest.mark.parametrize("kind, x_dim, width", [("ladder", 1, 1 + 2 * 4), ("ladder", 2, 2 + 2 * 8),
+                                                ("gaussian", 2, 2 + 2 * 4)])
+def test_fourier_features_are_z_then_sines_then_cosines(tmp_path, kind, x_dim, width):
+    x, y = RNG.normal(3, 2, (300, x_dim)), RNG.normal(-2, 5, (300, 1))
+    net = mdn_model.build_mdn(num_components=3, adapt_to=(x, y), seed=5, fourier_features=4,
+                              fourier_kind=kind)
+    encode = keras.Model(net.inputs, net.get_layer("fourier_features").output)
+    features = encode.predict(x, verbose=0).astype(np.float64)
+    assert features.shape == (300, width)
+    z = (x - x.mean(0)) / x.std(0)
+    frequencies = mdn_model.fourier_frequencies(4, x_dim, kind, seed=5)
+    np.testing.assert_allclose(features, np.hstack([z, np.sin(z @ frequencies),
+                                                    np.cos(z @ frequencies)]), atol=2e-5)
+    if kind == "ladder":   # each column of x on its own, at 1, 2, 3, 4 times the scale
+        np.testing.assert_allclose(frequencies[0, :4], mdn_model.FOURIER_SCALE * np.arange(1, 5))
+        assert np.count_nonzero(frequencies) == 4 * x_dim
+    net.save(tmp_path / "fourier.keras")
+    loaded = keras.saving.load_model(tmp_path / "fourier.keras")
+    np.testing.assert_array_equal(mdn_model.predict_flat(loaded, x), mdn_model.predict_flat(net, x))
+    plain = mdn_model.build_mdn(num_components=3, adapt_to=(x, y), seed=5)
+    assert "fourier_features" not in [layer.name for layer in plain.layers]
+
+
+@pytest.mark.parametrize("settings, error, words", [
+    ({"fourier_features": -1}, ValueError, "fourier_features"),
+    ({"fourier_features": 2.5}, TypeError, "fourier_features"),
+    ({"fourier_features": 2, "fourier_kind": "random"}, ValueError, "fourier_kind"),
+    ({"fourier_features": 2, "fourier_scale": 0.0}, ValueError, "fourier_scale"),
+    ({"fourier_features": 2, "fourier_scale": "1"}, TypeError, "fourier_scale")])
+def test_bad_fourier_settings_name_the_argument(settings, error, words):
+    with pytest.raises(error, match=words):
+        mdn_model.build_mdn(num_components=2, **settings)
+
+
 def test_normalization_layers_put_outputs_in_units_of_y():
     x = RNG.normal(50.0, 4.0, (5000, 1))
     y = np.column_stack([RNG.normal(100.0, 10.0, 5000), RNG.normal(-3.0, 0.01, 5000)])

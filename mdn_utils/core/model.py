@@ -89,16 +89,85 @@ def _widths(adapt_to, x_dim, y_dim):
     return x, y, x.shape[1], y.shape[1]
 
 
-def dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed):
+FOURIER_KINDS = ("ladder", "gaussian")
+FOURIER_SCALE = math.pi / math.sqrt(3.0)   # one period across a standardised uniform x
+
+
+def fourier_frequencies(count: int, x_dim: int, kind: str = "ladder",
+                        scale: float = FOURIER_SCALE, seed: int = 0) -> np.ndarray:
+    """The fixed frequency matrix B ``[Dx, F]`` of ``FourierFeatures``.
+
+    ``kind="ladder"``: each column of x gets the angular frequencies scale, 2 scale, ...,
+    count * scale on its own (F = Dx * count; B is zero off those blocks). With the default
+    ``scale`` = pi / sqrt(3) the lowest one has one period across [-sqrt 3, sqrt 3], the
+    range of a uniform x after standardisation. ``kind="gaussian"``: F = count columns
+    drawn from N(0, scale^2) with ``seed`` (Tancik et al. 2020, "Fourier Features Let
+    Networks Learn High Frequency Functions in Low Dimensional Domains",
+    https://arxiv.org/abs/2006.10739, section 6: random Gaussian features, whose scale
+    sets the bandwidth the network can fit).
+    """
+    count, kind, scale = check_fourier(count, kind, scale)
+    if count == 0:
+        raise ValueError("fourier_features must be >= 1 for a frequency matrix, got 0")
+    x_dim = checks.positive_int("x_dim", x_dim)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    if kind == "gaussian":
+        return np.random.default_rng(seed * 1000 + 200).normal(0.0, scale, (x_dim, count))
+    ladder = scale * np.arange(1, count + 1)
+    return np.kron(np.eye(x_dim), ladder[None, :])
+
+
+def check_fourier(count, kind, scale) -> tuple[int, str, float]:
+    """The encoding's settings, checked before any TensorFlow op: (fourier_features >= 0,
+    fourier_kind in ``FOURIER_KINDS``, fourier_scale > 0)."""
+    count = checks.positive_int("fourier_features", count, minimum=0)
+    checks.one_of("fourier_kind", kind, FOURIER_KINDS)
+    return count, kind, checks.positive_float("fourier_scale", scale)
+
+
+@keras.saving.register_keras_serializable(package="mdn_utils")
+class FourierFeatures(keras.layers.Layer):
+    """An input encoding: z ``[batch, Dx]`` -> [z, sin(z B), cos(z B)] ``[batch, Dx + 2F]``
+    for a fixed frequency matrix B ``[Dx, F]`` (``fourier_frequencies``), kept in the
+    layer's config so a saved model carries it.
+
+    A small network on a scalar input fits slowly what changes abruptly with x; features
+    that already oscillate at several frequencies let it combine them instead (Rahaman et
+    al. 2019, "On the Spectral Bias of Neural Networks", https://arxiv.org/abs/1806.08734;
+    Tancik et al. 2020, https://arxiv.org/abs/2006.10739). z itself is kept, so the
+    encoding adds to the plain input rather than replacing it.
+    """
+
+    def __init__(self, frequencies, **kwargs):
+        super().__init__(**kwargs)
+        self.frequencies = np.asarray(frequencies, np.float64).tolist()
+        self._matrix = np.asarray(self.frequencies, np.float32)
+
+    def call(self, z):
+        angles = keras.ops.matmul(z, keras.ops.convert_to_tensor(self._matrix, z.dtype))
+        return keras.ops.concatenate([z, keras.ops.sin(angles), keras.ops.cos(angles)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] + 2 * self._matrix.shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "frequencies": self.frequencies}
+
+
+def dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed,
+                frequencies=None):
     """The trunk every network of the book shares: (input x ``[batch, Dx]``, h), where
-    h = Dense_L(... Dense_1((x - x_mean) / x_std)), ``hidden_layers`` Dense layers of
-    ``hidden_units`` with ``activation``. x_mean and x_std are fixed ``Normalization``
-    statistics of ``x_data`` ``[n, Dx]`` (None: 0 and 1). Layer l starts from
-    ``glorot_uniform(seed, l)``. Heads are added by the caller (``build_mdn``,
+    h = Dense_L(... Dense_1(encode((x - x_mean) / x_std))), ``hidden_layers`` Dense layers
+    of ``hidden_units`` with ``activation``. x_mean and x_std are fixed ``Normalization``
+    statistics of ``x_data`` ``[n, Dx]`` (None: 0 and 1). encode is ``FourierFeatures`` with
+    ``frequencies`` ``[Dx, F]`` when they are given, the identity otherwise. Layer l starts
+    from ``glorot_uniform(seed, l)``. Heads are added by the caller (``build_mdn``,
     ``baseline.build_mean_regressor``, ``compare.networks.dense_network``)."""
     x_mean, x_variance = column_moments(x_data, x_dim)
     x = keras.Input(shape=(x_dim,), name="x")
     h = keras.layers.Normalization(mean=x_mean, variance=x_variance, name="standardize_x")(x)
+    if frequencies is not None:
+        h = FourierFeatures(frequencies, name="fourier_features")(h)
     for layer in range(hidden_layers):
         h = keras.layers.Dense(hidden_units, activation=activation,
                                kernel_initializer=glorot_uniform(seed, layer), name=f"hidden_{layer}")(h)
@@ -145,7 +214,9 @@ class MixtureOutput(keras.layers.Normalization):
 def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: int = 2,
               activation: str = "gelu", *, covariance: str = "diag", adapt_to=None,
               x_dim: int | None = None, y_dim: int | None = None,
-              seed: int = 0, min_sigma: float | None = None) -> keras.Model:
+              seed: int = 0, min_sigma: float | None = None, fourier_features: int = 0,
+              fourier_kind: str = "ladder", fourier_scale: float = FOURIER_SCALE
+              ) -> keras.Model:
     """A Keras MDN mapping x ``[batch, Dx]`` to the flat parameters ``[batch, P]``.
 
     ``adapt_to=(x, y)``: training data whose column means and variances set the
@@ -157,7 +228,9 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     the K means start spread over the data. ``min_sigma`` (in the units of y), when set,
     adds a ``SigmaFloor``: every width sigma_kd (diag) or diagonal L_dd (full) becomes
     min_sigma + exp(s) for the log-width s the head computes, so no component can narrow
-    below it and the likelihood stays bounded.
+    below it and the likelihood stays bounded. ``fourier_features`` = m > 0 feeds the
+    trunk [z, sin(z B), cos(z B)] instead of the standardised z (``FourierFeatures``, B
+    from ``fourier_frequencies(m, Dx, fourier_kind, fourier_scale, seed)``); 0: z alone.
     """
     num_components = checks.positive_int("num_components", num_components)
     if min_sigma is not None:
@@ -165,10 +238,15 @@ def build_mdn(num_components: int = 24, hidden_units: int = 64, hidden_layers: i
     hidden_units, hidden_layers, activation, seed = check_trunk(
         hidden_units, hidden_layers, activation, seed)
     checks.one_of("covariance", covariance, COVARIANCES)
+    fourier_features, fourier_kind, fourier_scale = check_fourier(
+        fourier_features, fourier_kind, fourier_scale)
     x_data, y_data, x_dim, y_dim = _widths(adapt_to, x_dim, y_dim)
+    frequencies = (fourier_frequencies(fourier_features, x_dim, fourier_kind, fourier_scale,
+                                       seed) if fourier_features else None)
     layout = HeadLayout(num_components, y_dim, covariance)
     y_mean, y_variance = column_moments(y_data, y_dim)
-    x, h = dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed)
+    x, h = dense_trunk(hidden_units, hidden_layers, activation, x_data, x_dim, seed,
+                       frequencies)
     raw = keras.layers.Dense(layout.size, kernel_initializer=glorot_uniform(seed, 100), name="head")(h)
     shift, multiplier = _output_scaling(layout, y_mean, 0.5 * np.log(y_variance))
     # Normalization with invert=True computes raw * sqrt(variance) + mean.

@@ -30,7 +30,8 @@ from mdn_utils import checks
 from mdn_utils.core.device import DeviceChoice, choose_device, set_seed
 from mdn_utils.core.loop import adam_cosine, make_train_loop
 from mdn_utils.core.losses import LOSSES, head_nll, mixture_nll
-from mdn_utils.core.model import build_mdn, head_layout, paired_data, predict_mixture
+from mdn_utils.core.model import (FOURIER_SCALE, build_mdn, check_fourier, head_layout,
+                                  paired_data, predict_mixture)
 from mdn_utils.core.params import COVARIANCES
 
 
@@ -71,7 +72,9 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
               covariance: str = "diag", jit_compile: bool | None = None,
               clip_norm: float | None = None, weight_decay: float = 0.0,
               noise_x: float = 0.0, noise_y: float = 0.0,
-              min_sigma: float | None = None) -> TrainingResult:
+              min_sigma: float | None = None, fourier_features: int = 0,
+              fourier_kind: str = "ladder", fourier_scale: float = FOURIER_SCALE
+              ) -> TrainingResult:
     """Build an MDN for (x, y) and train it; returns model, device and history.
 
     Adam with learning rate ``learning_rate`` decayed along a cosine to 1% of it over
@@ -80,6 +83,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     given, the validation NLL. ``covariance`` is "diag" or "full" (the components'
     covariance, ``params.HeadLayout``). Same seed, same machine: the same weights.
     ``jit_compile`` (default: on for a single device) compiles the loop with XLA.
+    ``fourier_features``, ``fourier_kind``, ``fourier_scale``: an input encoding of x, off
+    by default (``model.build_mdn``, ``model.FourierFeatures``).
 
     Remedies, all off by default (off, training is exactly as without them):
 
@@ -127,6 +132,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     noise_y = _non_negative_float("noise_y", noise_y)
     if min_sigma is not None:
         min_sigma = checks.positive_float("min_sigma", min_sigma)
+    fourier_features, fourier_kind, fourier_scale = check_fourier(
+        fourier_features, fourier_kind, fourier_scale)
     if not isinstance(progress, bool):
         raise TypeError(f"progress must be True or False, got {progress!r}")
     if validation_data is not None:
@@ -148,7 +155,8 @@ def train_mdn(x, y, *, num_components: int = 24, hidden_units: int = 64,
     with strategy.scope():
         model = build_mdn(num_components, hidden_units, hidden_layers, activation,
                           covariance=covariance, adapt_to=(x, y), seed=seed,
-                          min_sigma=min_sigma)
+                          min_sigma=min_sigma, fourier_features=fourier_features,
+                          fourier_kind=fourier_kind, fourier_scale=fourier_scale)
         optimizer = adam_cosine(learning_rate, steps, weight_decay)
     loss_fn = head_nll(head_layout(model), loss)
     run = make_train_loop(model, optimizer, loss_fn, batch_size, strategy=strategy,

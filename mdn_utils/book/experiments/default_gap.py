@@ -24,30 +24,37 @@ SMOKE = {"seeds": [0, 1], "train_pairs": 2_000, "test_pairs": 1_000,
          "train": {"steps": 40, "eval_every": 40, "num_components": 3, "hidden_units": 8}}
 
 
+def gap_runs(dataset: str, seeds, train_pairs: int, test_pairs: int, train_settings: dict,
+             progress=lambda: None) -> dict:
+    """One run per seed of ``trained.trained_mdn(**train_settings)`` on ``dataset`` (data
+    as in the module docstring): {"runs": [per seed: seed, gap, standard_error, model_nll,
+    bayes_nll, seconds, steps_per_second], "mean_gap", "between_runs_std",
+    "mean_standard_error"}. ``progress()`` is called after each run."""
+    runs = []
+    for seed in seeds:
+        x, y = data.sample(dataset, train_pairs, seed=seed)
+        x_test, y_test = data.sample(dataset, test_pairs, seed=TEST_SEED_OFFSET + seed)
+        result = trained.trained_mdn(x, y, seed=seed, progress=False, **train_settings)
+        gap = scoring.gap_to_floor(model.conditional(result.model), dataset, x_test, y_test)
+        runs.append({"seed": seed, "gap": gap.gap, "standard_error": gap.standard_error,
+                     "model_nll": gap.model_nll, "bayes_nll": gap.bayes_nll,
+                     "seconds": result.seconds, "steps_per_second": result.steps_per_second})
+        progress()
+    gaps = np.array([r["gap"] for r in runs])
+    return {"runs": runs, "mean_gap": float(gaps.mean()),
+            "between_runs_std": float(gaps.std(ddof=1)) if len(gaps) > 1 else float("nan"),
+            "mean_standard_error": float(np.mean([r["standard_error"] for r in runs]))}
+
+
 def run(settings: dict, progress) -> dict:
-    """{dataset: {"runs": [per seed: seed, gap, standard_error, model_nll, bayes_nll,
-    seconds, steps_per_second], "mean_gap", "between_runs_std", "mean_standard_error"}}."""
-    out = {}
+    """{dataset: ``gap_runs`` of the defaults}."""
     total = len(settings["datasets"]) * len(settings["seeds"])
-    done = 0
-    for dataset in settings["datasets"]:
-        runs = []
-        for seed in settings["seeds"]:
-            x, y = data.sample(dataset, settings["train_pairs"], seed=seed)
-            x_test, y_test = data.sample(dataset, settings["test_pairs"],
-                                         seed=TEST_SEED_OFFSET + seed)
-            result = trained.trained_mdn(x, y, seed=seed, progress=False, **settings["train"])
-            gap = scoring.gap_to_floor(model.conditional(result.model), dataset, x_test, y_test)
-            runs.append({"seed": seed, "gap": gap.gap, "standard_error": gap.standard_error,
-                         "model_nll": gap.model_nll, "bayes_nll": gap.bayes_nll,
-                         "seconds": result.seconds,
-                         "steps_per_second": result.steps_per_second})
-            done += 1
-            progress(done, total)
-        gaps = np.array([r["gap"] for r in runs])
-        out[dataset] = {"runs": runs, "mean_gap": float(gaps.mean()),
-                        "between_runs_std": float(gaps.std(ddof=1)) if len(gaps) > 1
-                        else float("nan"),
-                        "mean_standard_error": float(np.mean([r["standard_error"]
-                                                              for r in runs]))}
-    return out
+    done = []
+
+    def one_more():
+        done.append(1)
+        progress(len(done), total)
+
+    return {dataset: gap_runs(dataset, settings["seeds"], settings["train_pairs"],
+                              settings["test_pairs"], settings["train"], one_more)
+            for dataset in settings["datasets"]}
