@@ -1,5 +1,5 @@
-"""``mdn_utils.book.bench``: running one section keeps the others, and the robot-arm budget
-section measures a gap to the exact floor (on a tiny budget here; timing is never tested)."""
+"""``mdn_utils.book.bench``: running one section keeps the others, and the sections measure
+what they say (on tiny sizes here; timing is never tested)."""
 import json
 
 import numpy as np
@@ -13,14 +13,14 @@ def test_only_runs_one_section_and_keeps_the_others(tmp_path, monkeypatch):
     output.write_text(json.dumps({"machine": {"date": "before"}, "sampling": [1, 2]}))
     calls = []
     monkeypatch.setattr(bench, "_run_section", lambda section: calls.append(section) or ["new"])
-    bench.main([str(output), "--only", "robot_arm_budget"])
+    bench.main([str(output), "--only", "input_encoding"])
     results = json.loads(output.read_text())
-    assert calls == ["robot_arm_budget"]
+    assert calls == ["input_encoding"]
     assert results["sampling"] == [1, 2] and results["machine"] == {"date": "before"}
-    assert results["robot_arm_budget"] == ["new"]
-    assert set(results["section_machines"]) == {"robot_arm_budget"}
+    assert results["input_encoding"] == ["new"]
+    assert set(results["section_machines"]) == {"input_encoding"}
     assert {"date", "load_average", "load_average_end"} <= set(
-        results["section_machines"]["robot_arm_budget"])
+        results["section_machines"]["input_encoding"])
 
 
 def test_a_full_run_runs_every_section_in_order(tmp_path, monkeypatch):
@@ -35,13 +35,11 @@ def test_a_full_run_runs_every_section_in_order(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_robot_arm_budget_measures_a_gap_to_the_floor():
-    (run,) = bench.bench_robot_arm_budget(budget_seconds=0.01, configs=(("logit", 2),))
-    assert run["coordinates"] == "logit" and run["num_components"] == 2
-    assert run["steps"] == 1_000                      # the smallest budget still trains
-    assert np.isfinite(run["gap"]) and run["gap_se"] > 0
-    assert run["gap"] > -3 * run["gap_se"]            # no model beats the exact floor
-    assert run["seconds"] >= run["step_seconds"] > 0
+def test_input_encoding_times_both_inputs_alike():
+    run = bench.bench_input_encoding({"fourier_features": 2}, rows=2_000, steps=20)
+    assert run["encoding"] == {"fourier_features": 2} and run["steps"] == 20
+    assert run["ratio"] == pytest.approx(run["encoded_steps_per_second"]
+                                         / run["plain_steps_per_second"])
 
 
 def test_sampler_vs_tfp_is_a_section_of_its_own(monkeypatch):

@@ -13,10 +13,9 @@
 4. ``sampler_vs_tfp``: this package's sampler against TFP's ``MixtureSameFamily.sample``
    (eager, ``tf.function``, XLA) on the same mixture parameters, in one run;
 5. ``train_mdn``'s steps per second for a 2-D y: K = 8, diagonal and full covariance;
-6. what a budget buys on the robot arm: the gap to the exact floor of full-covariance MDNs
-   trained for about ``ARM_BUDGET_SECONDS`` of CPU each, on the angles and in logit
-   coordinates (chapter 9 reads it);
-7. the wall time of executing each chapter (last: chapters 7 and 9 read sections 1-6).
+   and with the input encoding of the ``input_encoding`` experiment against without it;
+6. the wall time of executing each chapter (last: chapter 7 and the appendix read the
+   other sections).
 
 ``section_machines[SECTION]`` records the machine, date and load (at the start and end) of
 each section's run; ``--only SECTION`` runs one section and keeps the file's others.
@@ -49,8 +48,6 @@ from mdn_utils.core.train import train_mdn
 ROOT = Path(__file__).resolve().parents[2]
 REPEATS = 5
 BATCH = 512
-ARM_BUDGET_SECONDS = 90   # chapter 9's budget for one robot-arm model
-BUDGET_SHARE = 0.9        # of the budget for optimiser steps; tracing and evaluation take the rest
 # fit's settings measured beside the default (steps_per_execution, jit_compile): Keras 3
 # resolves jit_compile="auto" to False on a machine without accelerators, and runs one
 # Python call (with the batch callbacks around it) per steps_per_execution steps.
@@ -58,7 +55,7 @@ FIT_STEPS_PER_EXECUTION = 64
 FIT_VARIANTS = ((1, "auto"), (FIT_STEPS_PER_EXECUTION, "auto"), (1, True),
                 (FIT_STEPS_PER_EXECUTION, True))
 SECTIONS = ("loss_forms", "loop_vs_fit", "sampling", "sampler_vs_tfp", "two_dimensional",
-            "robot_arm_budget", "chapters")
+            "input_encoding", "chapters")
 
 
 def _median_time(function, repeats=REPEATS):
@@ -287,48 +284,27 @@ def bench_two_dimensional(rows=200_000, steps=4_000, num_components=8):
     return results
 
 
-def bench_robot_arm_budget(budget_seconds=ARM_BUDGET_SECONDS, configs=(("angles", 8),
-                           ("logit", 8), ("logit", 16)), learning_rate=1e-2, seed=0,
-                           train_pairs=50_000, test_pairs=4_000):
-    """Gap to the exact floor after about ``budget_seconds`` of training per model.
-
-    Data as in chapter 9 (``train_pairs`` drawn with seed 0, ``test_pairs`` with seed 2;
-    the chapter checks that these defaults are its own). For each
-    (coordinates, K) a 2,000-step run measures the rate; the timed run then takes
-    ``rate * BUDGET_SHARE * budget_seconds`` steps (rounded down to thousands), leaving the
-    rest of the budget for tracing and evaluation; ``seconds`` records the wall time of the
-    whole call, ``step_seconds`` that of the steps alone. In logit coordinates
-    -log p(theta | x) = -log q(u | x) - log |du/dtheta| (``box_transform.BoxLogit``).
-    """
-    from mdn_utils.core import box_transform
-    from mdn_utils.diagnostics import scoring
-    from mdn_utils.problems import datasets as data
-    arm = data.get_dataset("robot_arm")
-    x, theta = arm.sample(train_pairs, seed=0)
-    x_test, theta_test = arm.sample(test_pairs, seed=2)
-    floor_nll = -arm.log_density(x_test, theta_test)
-    box = box_transform.BoxLogit(*zip(arm.theta1_range, arm.theta2_range))
-    targets = {"angles": (theta, theta_test, np.zeros(len(theta_test))),
-               "logit": (box.to_unbounded(theta), box.to_unbounded(theta_test),
-                         box.log_abs_det_jacobian(theta_test))}
-    results = []
-    for coordinates, k in configs:
-        y, y_test, log_jacobian = targets[coordinates]
-        settings = dict(covariance="full", num_components=k, learning_rate=learning_rate,
-                        seed=seed, progress=False)
-        rate = train_mdn(x, y.astype(np.float32), steps=2_000, eval_every=2_000,
-                         **settings).steps_per_second
-        steps = max(1_000, int(rate * BUDGET_SHARE * budget_seconds) // 1_000 * 1_000)
-        run = train_mdn(x, y.astype(np.float32), steps=steps, eval_every=steps, **settings)
-        model_nll = -conditional(run.model).log_prob(x_test, y_test) - log_jacobian
-        gap = scoring.paired_gap(model_nll, floor_nll)
-        results.append({"coordinates": coordinates, "num_components": k, "steps": steps,
-                        "learning_rate": learning_rate, "seconds": run.seconds,
-                        "step_seconds": run.step_seconds,
-                        "gap": gap.gap, "gap_se": gap.standard_error})
-        print(f"  {coordinates:6s} K = {k:2d}: {steps:6d} steps, {run.seconds:5.1f} s, "
-              f"gap {gap.gap:.4f} +- {gap.standard_error:.4f}", flush=True)
-    return results
+def bench_input_encoding(encoding=None, rows=200_000, steps=4_000):
+    """``train_mdn``'s steps/s with the default input and with an input encoding (default:
+    the one the stored experiment ``input_encoding`` chose), on the sinusoid: the two
+    alternate, ``REPEATS`` runs each (other seeds), and each rate is the median."""
+    if encoding is None:
+        from mdn_utils.book import results
+        record = results.stored("input_encoding")
+        encoding = record["settings"]["candidates"][record["result"]["chosen"]]
+    x, y = sample("sinusoid_inverse", rows, seed=0)
+    rates = {"plain": [], "encoded": []}
+    for seed in range(REPEATS):
+        for name, settings in (("plain", {}), ("encoded", encoding)):
+            rates[name].append(train_mdn(x, y, steps=steps, eval_every=steps, progress=False,
+                                         seed=seed, **settings).steps_per_second)
+    result = {"encoding": dict(encoding), "steps": steps,
+              "plain_steps_per_second": statistics.median(rates["plain"]),
+              "encoded_steps_per_second": statistics.median(rates["encoded"])}
+    result["ratio"] = result["encoded_steps_per_second"] / result["plain_steps_per_second"]
+    print(f"  plain {result['plain_steps_per_second']:6.0f} steps/s, encoded "
+          f"{result['encoded_steps_per_second']:6.0f} steps/s ({result['ratio']:.2f})", flush=True)
+    return result
 
 
 def bench_chapters():
@@ -384,7 +360,7 @@ def _run_section(section):
             return bench_sampler_vs_tfp(x, y)
         return bench_sampling(x, y)
     return {"two_dimensional": bench_two_dimensional, "chapters": bench_chapters,
-            "robot_arm_budget": bench_robot_arm_budget}[section]()
+            "input_encoding": bench_input_encoding}[section]()
 
 
 if __name__ == "__main__":

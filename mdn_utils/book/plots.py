@@ -21,7 +21,7 @@ from PIL import Image
 from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
 from mdn_utils.core.model import predict_mixture, predict_params
-from mdn_utils.core.params import MixtureParams, log_softmax
+from mdn_utils.core.params import MixtureParams, log_softmax, scalar_mixture
 from mdn_utils.core.sampling import sample_with_temperature
 
 DATA_STYLE = dict(s=2, alpha=0.15, color="0.45", rasterized=True)
@@ -34,9 +34,7 @@ MARKERS = ("o", "s", "^", "D")
 def component_densities(params: MixtureParams, y_grid):
     """pi_k N(y | mu_k, sigma_k^2) of a 1-D mixture on a y grid: ``[n, len(y_grid), K]``
     (``MixtureParams.component_densities``)."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams, got {type(params).__name__}")
-    return params.component_densities(y_grid)
+    return scalar_mixture(params, dtype=None).component_densities(y_grid)
 
 
 def _axes(ax, figsize=(7, 4.5)):

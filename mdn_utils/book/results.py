@@ -123,9 +123,10 @@ def run_experiment(name: str, *, smoke: bool = False, progress: bool = True,
     if not isinstance(smoke, bool):
         raise TypeError(f"smoke must be True or False, got {smoke!r}")
     settings = {**module.SETTINGS, **module.SMOKE} if smoke else dict(module.SETTINGS)
+    key = result_key(name, settings)       # of the code as it is when the run starts
     start = time.perf_counter()
     result = module.run(settings, _progress_bar(name, progress))
-    record = {"name": name, "key": result_key(name, settings), "settings": settings,
+    record = {"name": name, "key": key, "settings": settings,
               "result": result, "provenance": provenance(time.perf_counter() - start)}
     json.dumps(record)                     # a result that is not JSON fails here, not later
     if not smoke:
