@@ -89,7 +89,10 @@ def test_train_mdn_defaults_read_without_tensorflow_match_the_signature():
     from mdn_utils.core.train import train_mdn
     expected = {name: p.default for name, p in inspect.signature(train_mdn).parameters.items()
                 if p.kind is p.KEYWORD_ONLY}
-    assert report.train_mdn_defaults() == expected
+    assert report.train_mdn_parameters() == set(expected)
+    literal = report.train_mdn_defaults()
+    assert literal == {name: expected[name] for name in literal}
+    assert set(expected) - set(literal) == {"fourier_scale"}     # a named constant
 
 
 # --------------------------------------------------------------------------- evaluate + cache

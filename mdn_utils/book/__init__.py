@@ -11,5 +11,6 @@
 * ``results``: stored experiments, run once at full strength and read by the chapters
   (``python -m mdn_utils.book.results``); the experiments themselves are the modules of
   ``experiments`` (``default_gap``: the default MDN's gap over seeds; ``input_encoding``:
-  Fourier features of x against the plain input, tuned on validation data, over seeds).
+  Fourier features of x against the plain input, tuned on validation data, over seeds;
+  ``robot_arm_runs``: the robot arm's configurations over seeds).
 """

@@ -86,21 +86,36 @@ def accepted_settings(cls) -> set:
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
         from mdn_utils.compare.mdn import MixtureDensityNetwork, SET_BY_THE_METHOD
         if issubclass(cls, MixtureDensityNetwork):
-            names |= set(train_mdn_defaults()) - SET_BY_THE_METHOD
+            names |= train_mdn_parameters() - SET_BY_THE_METHOD
     return names
 
 
-def train_mdn_defaults() -> dict:
-    """The keyword parameters of ``train.train_mdn`` and their defaults, read from the
-    source of ``mdn_utils/core/train.py`` with ``ast`` (importing ``train`` would load
-    TensorFlow, which a run from the store never needs; a test compares this with
-    ``inspect.signature(train.train_mdn)``). Only literal defaults are supported."""
+def _train_mdn_signature() -> ast.arguments:
     tree = ast.parse(store.module_file("mdn_utils.core.train").read_text())
-    function = next(node for node in tree.body
-                    if isinstance(node, ast.FunctionDef) and node.name == "train_mdn")
-    arguments = function.args
-    return {arg.arg: ast.literal_eval(default)
-            for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults)}
+    return next(node for node in tree.body
+                if isinstance(node, ast.FunctionDef) and node.name == "train_mdn").args
+
+
+def train_mdn_parameters() -> set[str]:
+    """The names of ``train.train_mdn``'s keyword parameters, read from the source of
+    ``mdn_utils/core/train.py`` with ``ast`` (importing ``train`` would load TensorFlow,
+    which a run from the store never needs; a test compares this with
+    ``inspect.signature(train.train_mdn)``)."""
+    return {arg.arg for arg in _train_mdn_signature().kwonlyargs}
+
+
+def train_mdn_defaults() -> dict:
+    """The keyword parameters of ``train.train_mdn`` whose defaults are literals (numbers,
+    strings, None...), with those defaults, read as ``train_mdn_parameters`` reads the
+    names; a default given by a named constant (``fourier_scale``) is left out."""
+    arguments = _train_mdn_signature()
+    out = {}
+    for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+        try:
+            out[arg.arg] = ast.literal_eval(default)
+        except ValueError:
+            continue
+    return out
 
 
 def method_specs(budget: dict | None = None, classes: dict | None = None,
