@@ -59,12 +59,13 @@ def test_mean_hdr_and_components():
 
 
 def test_hdr_of_a_single_gaussian():
-    y = np.linspace(-8, 8, 16_001)
-    density = np.exp(-0.5 * y ** 2) / np.sqrt(2 * np.pi)
-    intervals, level, mass = interactive.highest_density_region(density, y, 0.8)
-    np.testing.assert_allclose(intervals, [[-1.2816, 1.2816]], atol=2e-3)
-    assert mass == pytest.approx(0.8, abs=1e-3)
-    assert level == pytest.approx(np.exp(-0.5 * 1.2816 ** 2) / np.sqrt(2 * np.pi), rel=1e-2)
+    x = np.array([0.0, 1.0])
+    single = MixtureParams.from_1d(np.zeros((2, 1)), np.zeros((2, 1)), np.zeros((2, 1)))
+    payload = interactive.slice_slider_data(single, x, (-8.0, 8.0), fine_points=16_001)
+    np.testing.assert_allclose(payload["hdr"][0], [[-1.2816, 1.2816]], atol=2e-3)
+    assert payload["hdrEnclosed"][0] == pytest.approx(0.8, abs=1e-3)
+    assert payload["hdrLevel"][0] == pytest.approx(np.exp(-0.5 * 1.2816 ** 2) / np.sqrt(2 * np.pi),
+                                                   rel=1e-2)
 
 
 def test_true_density_round_trips_through_uint8():
@@ -146,7 +147,6 @@ def test_json_cannot_close_its_script_element():
     (lambda: interactive.slice_slider_html(
         interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE), element_id='a"b'),
      "element_id"),
-    (lambda: interactive.highest_density_region(np.zeros(5), np.arange(5.0)), "density"),
     (lambda: interactive.density_modes(np.ones(4), np.arange(5.0)), "density"),
 ])
 def test_bad_input_is_rejected_with_its_name(call, match):

@@ -31,6 +31,7 @@ from mdn_utils import checks
 from mdn_utils.problems.datasets import conditional_density, get_dataset, has_density
 from mdn_utils.core.params import MixtureParams, log_softmax, scalar_mixture
 from mdn_utils.core.sampling import sample_with_temperature
+from mdn_utils.diagnostics.scoring import hdr_thresholds
 
 OFF_AXES = 65535          # uint16 code of a sample beyond the plotted y range
 _UINT16_TOP = 65534       # the largest code of a drawn sample
@@ -78,32 +79,11 @@ def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:
     return y_grid[index] + np.clip(shift, -0.5, 0.5) * step
 
 
-def highest_density_region(density, y_grid, mass: float = 0.8):
-    """The HDR {y : p(y) >= c} holding ``mass`` of the probability, on a grid.
-
-    c is the largest level whose superlevel set holds at least ``mass`` (cells ranked by
-    density, cell masses p dy). Returns (intervals ``[m, 2]`` as (low, high) pairs of grid
-    points, c, the mass actually enclosed).
-    """
-    y_grid = _grid("y_grid", y_grid)
-    density = checks.finite_array("density", density, ndim=1)
-    if density.shape != y_grid.shape:
-        raise ValueError(f"density must have the shape of y_grid {y_grid.shape}, "
-                         f"got {density.shape}")
-    if np.any(density < 0) or not density.max() > 0:
-        raise ValueError("density must be >= 0 and positive somewhere")
-    mass = checks.fraction("mass", mass)
-    cell = np.gradient(y_grid) * density
-    total = cell.sum()
-    order = np.argsort(-density, kind="stable")
-    cumulative = np.cumsum(cell[order]) / total
-    last = int(np.searchsorted(cumulative, mass))
-    level = float(density[order[min(last, len(order) - 1)]])
-    inside = density >= level
+def _intervals(inside, y_grid) -> np.ndarray:
+    """The runs of True in ``inside`` ``[G]`` as (low, high) pairs of ``y_grid`` points ``[m, 2]``."""
     edges = np.diff(np.concatenate([[0], inside.astype(np.int8), [0]]))
     starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
-    intervals = np.stack([y_grid[starts], y_grid[stops]], axis=1)
-    return intervals, level, float(cell[inside].sum() / total)
+    return np.stack([y_grid[starts], y_grid[stops]], axis=1)
 
 
 def _b64(array: np.ndarray) -> str:
@@ -126,7 +106,8 @@ def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
     under K * keep_weight of the mass, add nothing visible), the mean sum_k pi_k mu_k, the
     modes (``density_modes`` of the full mixture on ``fine_points`` y values, peaks of at
     least ``min_mode_height`` times the highest), the
-    ``hdr_mass`` HDR, and, if ``dataset`` has an exact density, p_true(y | x) on
+    ``hdr_mass`` HDR (its level by ``scoring.hdr_thresholds`` on that grid, drawn as the runs
+    of grid points at or above it, with the share of the grid's mass they hold), and, if ``dataset`` has an exact density, p_true(y | x) on
     ``true_points`` y values packed as uint8 of p / max p with the max alongside.
     """
     logits, means, log_sigmas = _params(params)
@@ -154,6 +135,7 @@ def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
     weights = np.exp(log_softmax(logits))
     sigmas = np.exp(log_sigmas)
     density = mixture_density(params, fine_y)
+    levels = hdr_thresholds(density, fine_y[1] - fine_y[0], [hdr_mass])[:, 0]
     components, modes, hdr, hdr_levels, hdr_masses = [], [], [], [], []
     for i in range(len(x_values)):
         kept = np.flatnonzero(weights[i] >= keep_weight)
@@ -162,10 +144,10 @@ def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
                             round(float(sigmas[i, k]), 4)] for k in kept])
         modes.append([round(float(m), 3) for m in
                       density_modes(density[i], fine_y, min_mode_height)])
-        intervals, level, enclosed = highest_density_region(density[i], fine_y, hdr_mass)
-        hdr.append(np.round(intervals, 3).tolist())
-        hdr_levels.append(round(level, 5))
-        hdr_masses.append(round(enclosed, 4))
+        inside = density[i] >= levels[i]
+        hdr.append(np.round(_intervals(inside, fine_y), 3).tolist())
+        hdr_levels.append(round(float(levels[i]), 5))
+        hdr_masses.append(round(float(density[i, inside].sum() / density[i].sum()), 4))
     out = {
         "kind": "slice",
         "x": np.round(x_values, 4).tolist(),

@@ -40,10 +40,9 @@ def check_mixture_params(mixture_logits, means, log_sigmas, dtype=None):
 
 
 def _scalar_tensors(params: MixtureParams):
-    """(logits, means, log_sigmas) ``[n, K]`` tensors of a 1-D diagonal ``MixtureParams``."""
-    if not isinstance(params, MixtureParams):
-        raise TypeError(f"params must be a MixtureParams (MixtureParams.from_1d(mixture_logits, "
-                        f"means, log_sigmas)), got {type(params).__name__}")
+    """(logits, means, log_sigmas) ``[n, K]`` tensors of a 1-D diagonal ``MixtureParams``
+    (checked by ``params.scalar_mixture``; its stored dtype kept)."""
+    params = scalar_mixture(params, diagonal=True, dtype=None)
     return tuple(tf.convert_to_tensor(a) for a in params.as_1d())
 
 

@@ -40,6 +40,13 @@ def gap_runs(dataset: str, seeds, train_pairs: int, test_pairs: int, train_setti
                      "model_nll": gap.model_nll, "bayes_nll": gap.bayes_nll,
                      "seconds": result.seconds, "steps_per_second": result.steps_per_second})
         progress()
+    return summarise_runs(runs)
+
+
+def summarise_runs(runs: list[dict]) -> dict:
+    """{"runs": ``runs``, "mean_gap", "between_runs_std" (the standard deviation of the runs'
+    gaps, ddof 1; NaN for one run), "mean_standard_error"} of runs that each have a "gap"
+    and its test-set "standard_error"."""
     gaps = np.array([r["gap"] for r in runs])
     return {"runs": runs, "mean_gap": float(gaps.mean()),
             "between_runs_std": float(gaps.std(ddof=1)) if len(gaps) > 1 else float("nan"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mdn_utils.book.experiments.default_gap import summarise_runs
 from mdn_utils.core import box_transform, model, trained
 from mdn_utils.diagnostics import scoring
 from mdn_utils.problems import datasets as data
@@ -61,12 +62,12 @@ SMOKE = {"seeds": [0, 1], "train_pairs": 2_000, "test_pairs": 200,
 
 def run(settings: dict, progress) -> dict:
     """{"floor": [per seed: mean -log p(theta | x) of its test pairs], "configs": {config:
-    {"runs": [per seed: seed, gap, standard_error, seconds, steps_per_second],
-    "mean_gap", "between_runs_std"}}}."""
+    ``default_gap.summarise_runs`` of [per seed: seed, gap, standard_error, seconds,
+    steps_per_second]}}."""
     arm = data.get_dataset("robot_arm")
     box = box_transform.BoxLogit(*zip(arm.theta1_range, arm.theta2_range))
     configs = settings["configs"]
-    out = {"floor": [], "configs": {name: {"runs": []} for name in configs}}
+    out = {"floor": [], "configs": {name: [] for name in configs}}
     done, total = 0, len(settings["seeds"]) * len(configs)
     for seed in settings["seeds"]:
         x, theta = arm.sample(settings["train_pairs"], seed=seed)
@@ -85,13 +86,10 @@ def run(settings: dict, progress) -> dict:
                                          **settings["train"], **config)
             model_nll = -model.conditional(result.model).log_prob(x_test, y_test) - log_jacobian
             gap = scoring.paired_gap(model_nll, floor_nll)
-            out["configs"][name]["runs"].append({
+            out["configs"][name].append({
                 "seed": seed, "gap": gap.gap, "standard_error": gap.standard_error,
                 "seconds": result.seconds, "steps_per_second": result.steps_per_second})
             done += 1
             progress(done, total)
-    for summary in out["configs"].values():
-        gaps = np.array([r["gap"] for r in summary["runs"]])
-        summary["mean_gap"] = float(gaps.mean())
-        summary["between_runs_std"] = float(gaps.std(ddof=1)) if len(gaps) > 1 else float("nan")
+    out["configs"] = {name: summarise_runs(runs) for name, runs in out["configs"].items()}
     return out
