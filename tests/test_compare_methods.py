@@ -315,3 +315,25 @@ def test_fit_leaves_the_constructor_settings_as_given(build):
     after = vars(model)
     for name in before:
         assert repr(before[name]) == repr(after[name]), name
+
+
+@pytest.mark.parametrize("build", [
+    lambda: HomoscedasticGaussian(hidden_units=4, steps=20, batch_size=32),
+    lambda: MixtureDensityNetwork(2, cache=False, steps=20, eval_every=20, hidden_units=4),
+    lambda: HeteroscedasticGaussian(cache=False, steps=30),
+    lambda: ValidatedMixtureDensityNetwork((1, 2), cache=False, steps=20, hidden_units=4),
+    lambda: NoiseRegularisedMDN(2, noise_scale=0.5, cache=False, steps=20),
+    lambda: KernelConditionalDensity(bandwidth="normal_reference"),
+    lambda: __import__("mdn_utils.compare.kde_grid", fromlist=["x"]).ValidatedKernelDensity(
+        validation_fraction=0.3),
+    lambda: BinnedHead(12, hidden_units=4, steps=20, batch_size=32),
+    lambda: ConditionalSplineFlow(8, hidden_units=4, steps=20, batch_size=32),
+    lambda: QuantileRegression(hidden_units=4, steps=20, batch_size=32),
+])
+def test_get_params_returns_the_settings_and_clone_rebuilds_the_method(build):
+    model = build()
+    params = model.get_params()
+    twin = model.clone()
+    assert type(twin) is type(model) and twin is not model and not twin.fitted
+    assert repr(twin.get_params()) == repr(params)
+    assert repr(_settings_of(twin)) == repr(_settings_of(model))

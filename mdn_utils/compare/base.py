@@ -30,6 +30,7 @@ log-density, CDF, sampling, quantiles and (for small M) the closed-form CRPS fol
 from __future__ import annotations
 
 import abc
+import inspect
 import time
 
 import numpy as np
@@ -63,7 +64,8 @@ class ConditionalModel(abc.ABC):
 
     As in scikit-learn's estimators, the settings given to the constructor are kept as
     given: ``fit`` sets only fitted attributes (what it learned or chose), so the same
-    settings build a fresh, equivalent method (for each fold of a cross-validation, say).
+    settings build a fresh, equivalent method (for each fold of a cross-validation, say):
+    ``get_params()`` returns them and ``clone()`` builds that method.
 
     Subclasses implement ``_fit(x [n, Dx], y [n], seed)`` (returning the training time in
     seconds if it differs from the wall time of the call, else None) and whichever of
@@ -98,6 +100,25 @@ class ConditionalModel(abc.ABC):
     @property
     def fitted(self) -> bool:
         return self.x_dim is not None
+
+    def get_params(self) -> dict:
+        """The constructor's settings by name (scikit-learn's ``get_params``): each argument
+        of ``__init__`` read from the attribute of that name, or from ``self.settings`` (the
+        networks keep theirs in a ``networks.NetworkSettings``); a ``**name`` argument adds
+        the dict kept in the attribute ``name`` (the MDN's ``train_settings``)."""
+        params, settings = {}, getattr(self, "settings", None)
+        for name, p in inspect.signature(type(self).__init__).parameters.items():
+            if name == "self" or p.kind is p.VAR_POSITIONAL:
+                continue
+            if p.kind is p.VAR_KEYWORD:
+                params.update(getattr(self, name))
+            else:
+                params[name] = getattr(self, name) if hasattr(self, name) else getattr(settings, name)
+        return params
+
+    def clone(self) -> "ConditionalModel":
+        """A new, unfitted model with the same settings (scikit-learn's ``clone``)."""
+        return type(self)(**self.get_params())
 
     def log_prob(self, x, y) -> np.ndarray:
         """log p(y_i | x_i) for each pair, ``[n]`` float64 (nats)."""

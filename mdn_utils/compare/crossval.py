@@ -3,6 +3,10 @@
 * ``kfold(num_examples, num_folds, seed)``: a seeded permutation cut into ``num_folds``
   nearly equal folds; each fold is the test set once, the rest the training set
   (``report.cross_validated`` fits and scores every method on them).
+* ``fold_means(scores, num_folds, seeds)`` and ``repeated_kfold_mean(folds)``: k-fold
+  cross-validation repeated with several seeds, summarised per fold, and the corrected
+  repeated k-fold t-test on those fold values (one method's scores, or the differences
+  of two methods' on the same splits).
 * ``select_by_validation(make_model, candidates, x, y, ...)``: hold out a seeded share of
   the training data, fit one model per candidate setting on the rest, and pick the
   candidate with the lowest validation NLL (for example the MDN's K:
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from scipy import stats
 
 from mdn_utils import checks
 from mdn_utils.compare.base import ConditionalModel, y_column
@@ -32,6 +37,60 @@ def kfold(num_examples: int, num_folds: int = 5, seed: int = 0
     folds = np.array_split(order, num_folds)
     return [(np.sort(np.concatenate(folds[:i] + folds[i + 1:])), np.sort(test))
             for i, test in enumerate(folds)]
+
+
+@dataclass(frozen=True)
+class CorrectedTest:
+    """A mean over the folds of repeated k-fold cross-validation with its corrected standard
+    error; ``t`` = value / standard_error on ``degrees_of_freedom``, and the two-sided
+    ``p_value`` of value = 0."""
+
+    value: float
+    standard_error: float
+    t: float
+    degrees_of_freedom: int
+    p_value: float
+
+
+def fold_means(scores, num_folds: int, seeds) -> np.ndarray:
+    """``[R, k]`` means of per-example held-out ``scores`` ``[R, n]`` over the test rows of
+    each fold, row r split by ``kfold(n, num_folds, seeds[r])``."""
+    scores = np.asarray(scores, np.float64)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be [repeats, examples], got shape {scores.shape}")
+    seeds = [checks.positive_int("seeds", s, minimum=0) for s in seeds]
+    if len(seeds) != len(scores):
+        raise ValueError(f"seeds has {len(seeds)} entries, scores {len(scores)} repeats")
+    return np.array([[row[test].mean() for _, test in kfold(scores.shape[1], num_folds, seed)]
+                     for row, seed in zip(scores, seeds)])
+
+
+def repeated_kfold_mean(folds) -> CorrectedTest:
+    """The corrected repeated k-fold t statistic of fold values d_rj ``[R, k]`` (for two
+    methods, the fold means of their per-example differences):
+
+        d = mean_rj d_rj,   s^2 = var(d_rj, ddof=1),
+        se = sqrt((1 / (k R) + n_test / n_train) s^2),   n_test / n_train = 1 / (k - 1),
+        t = d / se on k R - 1 degrees of freedom.
+
+    The term n_test / n_train is Nadeau and Bengio's correction for the overlap of the
+    training sets (Machine Learning 52, 239-281, 2003); without it the folds are treated
+    as independent and the variance is underestimated. Bouckaert and Frank (PAKDD 2004,
+    https://doi.org/10.1007/978-3-540-24775-3_3) apply it to k-fold repeated R times.
+    """
+    folds = checks.finite_array("folds", folds, ndim=2)
+    repeats, k = folds.shape
+    if k < 2 or repeats * k < 3:
+        raise ValueError(f"folds must be [repeats, k] with k >= 2 and at least 3 values, "
+                         f"got shape {folds.shape}")
+    value = float(folds.mean())
+    error = float(np.sqrt((1 / (k * repeats) + 1 / (k - 1)) * folds.var(ddof=1)))
+    dof = repeats * k - 1
+    if error == 0:
+        t = 0.0 if value == 0 else float(np.copysign(np.inf, value))
+    else:
+        t = value / error
+    return CorrectedTest(value, error, t, dof, float(2 * stats.t.sf(abs(t), dof)))
 
 
 def _make(make_model, *args) -> ConditionalModel:
