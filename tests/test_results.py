@@ -71,8 +71,8 @@ def test_one_run_of_the_default_gap_is_reproduced_within_the_spread_between_runs
     assert np.isclose(rerun["bayes_nll"], first["bayes_nll"], rtol=0, atol=1e-9)  # same pairs
 
 
-def test_the_robot_arm_runs_use_the_encoding_chosen_on_the_one_dimensional_data():
+def test_the_encoded_runs_use_the_encoding_chosen_on_the_one_dimensional_data():
     encoding = results.stored("input_encoding")
     chosen = encoding["settings"]["candidates"][encoding["result"]["chosen"]]
-    arm = results.experiment("robot_arm_runs")
-    assert arm._FOURIER == chosen
+    assert results.experiment("robot_arm_runs")._FOURIER == chosen
+    assert results.experiment("gap_along_x").SETTINGS["encoding"] == chosen
