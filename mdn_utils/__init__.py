@@ -17,7 +17,8 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
                   networks, report
     book          what only the chapters need: plots, interactive, tables,
                   remedies, bench, results (stored experiments: experiments.default_gap,
-                  experiments.input_encoding, experiments.robot_arm_runs,
+                  experiments.input_encoding, experiments.gap_along_x,
+                  experiments.robot_arm_runs,
                   experiments.real_data_cv)
 
 checks, store, problems and diagnostics import no TensorFlow, TensorFlow Probability or

@@ -12,6 +12,7 @@
   (``python -m mdn_utils.book.results``); the experiments themselves are the modules of
   ``experiments`` (``default_gap``: the default MDN's gap over seeds; ``input_encoding``:
   Fourier features of x against the plain input, tuned on validation data, over seeds;
+  ``gap_along_x``: where along x those models lose their nats, and their learning curves;
   ``robot_arm_runs``: the robot arm's configurations over seeds; ``real_data_cv``: the
   methods on the real data sets, by repeated k-fold cross-validation).
 """
