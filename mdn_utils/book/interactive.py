@@ -107,8 +107,9 @@ def slice_slider_data(params: MixtureParams, x_values, y_range, dataset=None,
     modes (``density_modes`` of the full mixture on ``fine_points`` y values, peaks of at
     least ``min_mode_height`` times the highest), the
     ``hdr_mass`` HDR (its level by ``scoring.hdr_thresholds`` on that grid, drawn as the runs
-    of grid points at or above it, with the share of the grid's mass they hold), and, if ``dataset`` has an exact density, p_true(y | x) on
-    ``true_points`` y values packed as uint8 of p / max p with the max alongside.
+    of grid points at or above it, with the share of the grid's mass they hold), and, if
+    ``dataset`` has an exact density, p_true(y | x) on ``true_points`` y values packed as
+    uint8 of p / max p with the max alongside.
     """
     logits, means, log_sigmas = _params(params)
     x_values = _grid("x_values", x_values, minimum=2)

@@ -113,7 +113,8 @@ class ConditionalModel(abc.ABC):
             if p.kind is p.VAR_KEYWORD:
                 params.update(getattr(self, name))
             else:
-                params[name] = getattr(self, name) if hasattr(self, name) else getattr(settings, name)
+                params[name] = (getattr(self, name) if hasattr(self, name)
+                                else getattr(settings, name))
         return params
 
     def clone(self) -> "ConditionalModel":

@@ -6,8 +6,8 @@ on ``train_pairs`` pairs drawn with seed s, plain or with the chosen Fourier fea
 Per seed and model it keeps
 
 * the gap per bin of x: the mean over the test pairs whose x falls in each of ``bins``
-  equal bins of the dataset's ``x_range`` of -log q(y | x) + log p(y | x) (the pairs in
-  a bin, with the bin's width, give its share of the whole gap), and the pairs per bin;
+  equal bins of the dataset's ``x_range`` of -log q(y | x) + log p(y | x), and the pairs
+  per bin (a bin's share of the whole gap is its mean times its pairs over all pairs);
 * the learning curve: every ``eval_every`` steps, the mean training NLL of the steps since
   the last record minus the conditional entropy H(y | x) of the dataset (the floor of the
   training NLL on average).
