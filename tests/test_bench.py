@@ -79,3 +79,36 @@ def test_fit_variants_record_what_keras_ran():
     assert isinstance(variant["jit_compile_resolved"], bool)
     assert result["speedup"] == result["loop_steps_per_second"] / default["steps_per_second"]
     assert all(np.isfinite(v["validation_nll"]) for v in result["fit_variants"])
+
+
+@pytest.mark.slow
+def test_a_notebook_run_alone_reports_its_kernels_peak_memory(tmp_path):
+    """The peak is the kernel's: a notebook that holds 300 MB shows at least that, one
+    that holds nothing much less; the kernel sees one CPU and an empty model store."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    def notebook(name, source):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(new_notebook(cells=[new_code_cell(source)]), path)
+        return path
+
+    check = ("import os; assert len(os.sched_getaffinity(0)) == 1; "
+             "assert not os.listdir(os.environ['MDN_CACHE_DIR'])")
+    small = bench.execute_alone(notebook("small", check))
+    large = bench.execute_alone(notebook(
+        "large", check + "\nimport numpy as np; held = np.ones(300 * 2**20 // 8)"))
+    assert large["peak_mb"] > 300 > small["peak_mb"], (small, large)
+    assert large["seconds"] > 0
+
+
+@pytest.mark.slow
+def test_a_failing_notebook_run_alone_is_reported(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+    path = tmp_path / "fails.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("raise ValueError('on purpose')")]), path)
+    with pytest.raises(RuntimeError, match="fails.ipynb failed when run alone"):
+        bench.execute_alone(path)
+    with pytest.raises(ValueError, match="path must be a notebook"):
+        bench.execute_alone(tmp_path / "missing.ipynb")

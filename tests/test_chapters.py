@@ -48,3 +48,19 @@ def test_every_figure_cell_has_a_caption_a_name_and_alt_text_and_is_cited(chapte
         assert figure.get("caption") and figure.get("name"), cell.source[:60]
         assert len(image.get("alt", "")) >= 20, f"{figure.get('name')}: no descriptive alt text"
         assert f"{{numref}}`{figure['name']}`" in text, f"{figure['name']} is never cited"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_downloaded_copy_fetches_the_repository_named_in_the_config(path):
+    """The site's "download .ipynb" gives the notebook alone: its first code cell (hidden on
+    the site) clones the repository of ``_config.yml`` and installs mdn_utils from it where
+    mdn_utils is missing, and is the same cell in every notebook."""
+    config_url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    reference = next(c for c in nbformat.read(NOTEBOOKS[0], as_version=4).cells
+                     if c.cell_type == "code")
+    assert first.source == reference.source
+    assert "remove-cell" in first.metadata.get("tags", [])
+    assert 'find_spec("mdn_utils") is None' in first.source
+    urls = re.findall(r'REPOSITORY = "([^"]+)"', first.source)
+    assert urls == [config_url], (urls, config_url)

@@ -58,11 +58,3 @@ def test_gap_to_floor_needs_an_exact_density():
         scoring.gap_to_floor(None, measured, x, y)
     with pytest.raises(ValueError, match="dataset must be one of"):
         scoring.gap_to_floor(None, "moons", x, y)
-
-
-def test_markdown_table_escapes_pipes_and_checks_widths():
-    from mdn_utils.book.tables import markdown_table
-    table = markdown_table(["a", "b"], [["1", "x | y"]]).data
-    assert table.splitlines() == ["| a | b |", "| --- | --- |", "| 1 | x \\| y |"]
-    with pytest.raises(ValueError, match="2 cells"):
-        markdown_table(["a", "b"], [["1"]])

@@ -162,3 +162,23 @@ def test_bad_input_types():
         interactive.page_bytes(b"abc")
     with pytest.raises(TypeError, match="fine_points"):
         interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE, fine_points=10.0)
+
+
+def test_the_legend_swatches_are_the_colours_drawn():
+    """The key's swatch of a band is the band's fill at its opacity over white."""
+    hdr = re.search(r'fill:"(#[0-9a-f]{6})","fill-opacity":([\d.]+),"data-y0"', interactive._JS)
+    data = re.search(r'"mdn-data-range".*?fill:"(#[0-9a-f]{6})","fill-opacity":([\d.]+)',
+                     interactive._JS, re.S)
+    for match, swatch in ((hdr, interactive._HDR_SWATCH), (data, interactive._DATA_RANGE_SWATCH)):
+        colour, opacity = match.group(1), float(match.group(2))
+        drawn = [round(255 - opacity * (255 - int(colour[i:i + 2], 16))) for i in (1, 3, 5)]
+        assert swatch == "#" + "".join(f"{c:02x}" for c in drawn)
+
+
+def test_the_value_label_and_the_ends_of_the_range_are_fixed():
+    payload = interactive.slice_slider_data(MixtureParams.from_1d(*two_bumps(X)), X, Y_RANGE)
+    page = interactive.slice_slider_html(payload)
+    widest = max(len(f"{0.0 if abs(x) < 0.005 else x:.2f}") for x in X)
+    assert f'style="min-width:{widest}ch"' in page      # the label never changes width
+    ends = re.findall(r'<span class="mdn-end" aria-hidden="true">([^<]*)</span>', page)
+    assert ends == [f"{X[0]:.2f}", f"{X[-1]:.2f}"]

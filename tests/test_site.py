@@ -148,6 +148,24 @@ def test_every_chapter_figure_has_a_numbered_caption_and_alt_text():
     assert not problems, "\n".join(problems)
 
 
+def test_every_chapter_table_is_numbered_and_captioned():
+    """Each table in a chapter (Markdown cells and the tables its code prints, both through
+    MyST's {table} directive) has a caption that starts "Table N.M" and says something."""
+    if not (SITE / "index.html").exists():
+        _unavailable(f"no site at {SITE}: run make book first")
+    problems, count = [], 0
+    for page in NOTEBOOK_PAGES:
+        main = _chapter_html(page)
+        for table in re.findall(r"<table\b.*?</table>", main, re.S):
+            count += 1
+            caption = re.search(r'<caption>\s*<span class="caption-number">(Table [\d.]+)'
+                                r'\s*</span>\s*<span class="caption-text">(.*?)</span>', table, re.S)
+            if not caption or len(re.sub(r"<[^>]+>", "", caption.group(2)).strip()) < 20:
+                problems.append(f"{page}: {re.sub(r'<[^>]+>', ' ', table)[:120]!r}")
+    assert count > 0, "no tables found: the check would pass on anything"
+    assert not problems, "tables without a numbered caption:\n" + "\n".join(problems)
+
+
 # ---------------------------------------------------------------- in Chromium
 
 @pytest.fixture(scope="module")
@@ -547,6 +565,27 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, page):
     assert facts["scrollWidth"] <= facts["clientWidth"], (
         f"{page} scrolls sideways at {PHONE[0]} px: {facts['scrollWidth']} px of content in "
         f"{facts['clientWidth']} px; reaching past the edge: {facts['wide']}")
+
+
+CODE_CUT_WHEN_PRINTED = """
+return Array.from(document.querySelectorAll('.bd-article div.highlight pre, .bd-article div.cell_output pre'))
+  .filter(pre => pre.getClientRects().length && pre.scrollWidth > pre.clientWidth + 1)
+  .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 80));
+"""
+
+
+@pytest.mark.parametrize("page", [p for p in NOTEBOOK_PAGES if "index" not in p])
+def test_printed_code_wraps_at_the_margin(browser, site_url, page):
+    """Printed (the print-to-PDF button), a code cell or text output wraps its long lines
+    instead of running past the page's right margin (an A4 page is about 720 px wide)."""
+    browser.set_window_size(720, 1000)
+    browser.get(urljoin(site_url, page))
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        cut = browser.execute_script(CODE_CUT_WHEN_PRINTED)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert not cut, f"{page}: printed code cut at the margin: {cut[:5]}"
 
 
 @pytest.mark.parametrize("page", chapter_pages())

@@ -4,7 +4,7 @@
   the PDF slice, the temperature GIF).
 * ``interactive``: the static sliders of the site (data computed at build time, drawn in
   the browser).
-* ``tables``: Markdown tables.
+* ``tables``: numbered, captioned tables.
 * ``remedies``: small-sample runs of the training remedies, scored against the exact
   floor.
 * ``bench``: the speed benchmark (``python -m mdn_utils.book.bench``).

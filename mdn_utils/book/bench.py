@@ -14,8 +14,8 @@
    (eager, ``tf.function``, XLA) on the same mixture parameters, in one run;
 5. ``train_mdn``'s steps per second for a 2-D y: K = 8, diagonal and full covariance;
    and with the input encoding of the ``input_encoding`` experiment against without it;
-6. the wall time of executing each chapter (last: chapter 7 and the appendix read the
-   other sections).
+6. each chapter executed alone as on Binder (one CPU, an empty model store): its wall time
+   and peak memory (last: chapter 7 and the appendix read the other sections).
 
 ``section_machines[SECTION]`` records the machine, date and load (at the start and end) of
 each section's run; ``--only SECTION`` runs one section and keeps the file's others.
@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -307,18 +308,54 @@ def bench_input_encoding(encoding=None, rows=200_000, steps=4_000):
     return result
 
 
+# Run in a process of its own for each chapter: executes the notebook (argv[1]) in a new
+# kernel started in argv[2] and prints the wall time and the kernel's peak resident memory
+# (the largest ru_maxrss among this process's children, which the kernel is; Linux gives it
+# in kB).
+_EXECUTE_ALONE = """
+import json, resource, sys, time
+import nbformat
+from nbclient import NotebookClient
+notebook = nbformat.read(sys.argv[1], as_version=4)
+start = time.perf_counter()
+NotebookClient(notebook, timeout=1800, kernel_name="python3",
+               resources={"metadata": {"path": sys.argv[2]}}).execute()
+seconds = time.perf_counter() - start
+peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024}))
+"""
+
+
+def execute_alone(path: Path) -> dict:
+    """Execute one notebook as a reader runs it on Binder (about one CPU, 1-2 GB of memory,
+    no stored models): a new kernel in the notebook's folder, an empty model store
+    (``MDN_CACHE_DIR`` a new folder, so every model is trained), the process and its kernel
+    pinned to one CPU. Returns ``{"seconds": wall time, "peak_mb": the kernel's peak
+    resident memory in MB (2**20 bytes)}``; a failing notebook raises ``RuntimeError``."""
+    import tempfile
+    path = Path(path)
+    if not path.is_file() or path.suffix != ".ipynb":
+        raise ValueError(f"path must be a notebook file (.ipynb), got {str(path)!r}")
+    cpu = min(os.sched_getaffinity(0))
+    with tempfile.TemporaryDirectory() as store:
+        run = subprocess.run(
+            [sys.executable, "-c", _EXECUTE_ALONE, str(path), str(path.parent)],
+            env={**os.environ, "MDN_CACHE_DIR": store}, capture_output=True, text=True,
+            preexec_fn=lambda: os.sched_setaffinity(0, {cpu}))
+    if run.returncode != 0:
+        raise RuntimeError(f"{path.name} failed when run alone:\n{run.stderr[-3000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def bench_chapters():
-    import nbformat
-    from nbclient import NotebookClient
+    """Every chapter executed alone by ``execute_alone`` (not the appendix, which reads
+    this section)."""
     results = []
-    for path in sorted((ROOT / "book").glob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        start = time.perf_counter()
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
-        seconds = time.perf_counter() - start
-        results.append({"chapter": path.name, "seconds": seconds})
-        print(f"  {path.name:28s} {seconds:6.1f} s", flush=True)
+    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+        measured = execute_alone(path)
+        results.append({"chapter": path.name, "cpus": 1, "empty_store": True, **measured})
+        print(f"  {path.name:28s} {measured['seconds']:6.1f} s, peak "
+              f"{measured['peak_mb']:6.0f} MB", flush=True)
     return results
 
 

@@ -257,18 +257,22 @@ def slice_slider_from_model(model, dataset, num_x: int = 201, y_pad: float = 1.5
 
 _CSS = """
 .mdn-slider{max-width:760px;margin:1em 0;font:14px/1.4 system-ui,sans-serif}
-.mdn-slider .mdn-controls{display:flex;flex-wrap:wrap;align-items:center;gap:.4em 1em}
+.mdn-slider .mdn-controls{display:flex;flex-wrap:wrap;align-items:center;gap:.4em .6em;
+ padding:6px}
 .mdn-slider label{font-weight:600}
-.mdn-slider input[type=range]{flex:1 1 220px;min-width:0;height:2em}
-.mdn-slider input[type=range]:focus-visible{outline:3px solid #1f77b4;outline-offset:2px}
+.mdn-slider output{display:inline-block;text-align:left;font-variant-numeric:tabular-nums}
+.mdn-slider .mdn-track{display:flex;align-items:center;gap:.5em;flex:1 1 260px;min-width:0}
+.mdn-slider .mdn-end{font-size:13px;color:#555;font-variant-numeric:tabular-nums}
+.mdn-slider input[type=range]{flex:1 1 auto;min-width:0;height:2em;margin:0}
+.mdn-slider input[type=range]:focus-visible{outline:3px solid #0072b2;outline-offset:2px}
 .mdn-slider svg{display:block;width:100%;height:auto;background:#fff}
-.mdn-slider .mdn-readout{margin:.3em 0 0;font-variant-numeric:tabular-nums}
+.mdn-slider .mdn-readout{margin:.3em 0 0;font-variant-numeric:tabular-nums;white-space:pre-line}
 .mdn-slider .mdn-formula{margin:.2em 0;font-style:italic}
 .mdn-slider .mdn-key{display:flex;flex-wrap:wrap;gap:.2em 1.2em;margin:.3em 0;font-size:13px}
 .mdn-slider .mdn-key span::before{content:"";display:inline-block;width:1.6em;height:0;
  margin-right:.35em;vertical-align:middle;border-top:3px solid var(--c)}
 .mdn-slider .mdn-key span.dash::before{border-top-style:dashed}
-.mdn-slider .mdn-key span.box::before{height:.8em;border:0;background:var(--c)}
+.mdn-slider .mdn-key span.box::before{height:.8em;border:1px solid #bbb;background:var(--c)}
 .mdn-slider .mdn-key span.dot::before{width:.6em;height:.6em;border:0;border-radius:50%;
  background:var(--c)}
 .mdn-slider .mdn-key span.tri::before{content:"▼";width:auto;height:auto;border:0;
@@ -330,25 +334,27 @@ function drawSlice(i){
   c.forEach(function(q){if(q[0]<=D.minWeight)return;var pts=[];
     for(var j=0;j<=n;j++)pts.push([f.sx(ys[j]),f.sy(normal(ys[j],q[0],q[1],q[2]))]);
     comps.appendChild(path(pts,{stroke:"#ff7f0e","stroke-width":1,"data-weight":q[0],"data-mu":q[1]}));});
-  if(tr){var v=b64(tr.uint8[i],Uint8Array),pts=[];
+  path(ys.map(function(y,j){return [f.sx(y),f.sy(mix[j])];}),{"class":"mdn-mixture",stroke:"#1f77b4","stroke-width":2.2});
+  if(tr){var v=b64(tr.uint8[i],Uint8Array),pts=[];   // the truth over the model, dashed: both stay visible
     for(var j=0;j<v.length;j++)pts.push([f.sx(y0+(y1-y0)*j/(v.length-1)),f.sy(v[j]/255*tmax)]);
     path(pts,{"class":"mdn-true",stroke:"#000","stroke-width":1.4,"stroke-dasharray":"5 3"});}
-  path(ys.map(function(y,j){return [f.sx(y),f.sy(mix[j])];}),{"class":"mdn-mixture",stroke:"#1f77b4","stroke-width":2.2});
   var mean=D.mean[i];el("line",{"class":"mdn-mean","data-y":mean,x1:f.sx(mean),x2:f.sx(mean),y1:T,y2:H-B,
     stroke:"#9467bd","stroke-width":2,"stroke-dasharray":"2 3"});
   D.modes[i].forEach(function(m){var j=Math.round((m-y0)/(y1-y0)*n),py=f.sy(mix[Math.max(0,Math.min(n,j))]);
     el("path",{"class":"mdn-mode","data-y":m,d:"M"+(f.sx(m)-6).toFixed(1)+" "+(py-12).toFixed(1)+"h12l-6 9z",fill:"#d62728"});});
-  var shown=c.filter(function(q){return q[0]>D.minWeight;}).length;
-  readout.textContent="x = "+fmt(x,2)+": modes (peaks of at least "+Math.round(100*D.minModeHeight)+"% of the highest) at y = "+D.modes[i].map(function(m){return fmt(m,2);}).join(", ")+
-    "; mean "+fmt(mean,2)+"; "+Math.round(100*D.hdrMass)+"% highest-density region "+
-    D.hdr[i].map(function(r){return "["+fmt(r[0],2)+", "+fmt(r[1],2)+"]";}).join(" \u222a ")+
-    "; "+shown+" components with weight > "+D.minWeight+".";
+  readout.textContent=sliceText(i);
   out.textContent=fmt(x,2);input.setAttribute("aria-valuetext","x = "+fmt(x,2));}
+function sliceText(i){
+  var shown=D.components[i].filter(function(q){return q[0]>D.minWeight;}).length;
+  return "x = "+fmt(D.x[i],2)+": modes (peaks of at least "+Math.round(100*D.minModeHeight)+"% of the highest) at y = "+D.modes[i].map(function(m){return fmt(m,2);}).join(", ")+
+    ";\nmean "+fmt(D.mean[i],2)+";\n"+Math.round(100*D.hdrMass)+"% highest-density region "+
+    D.hdr[i].map(function(r){return "["+fmt(r[0],2)+", "+fmt(r[1],2)+"]";}).join(" \u222a ")+
+    ";\n"+shown+" components with weight > "+D.minWeight+".";}
 function drawTemperature(i){
   var tau=D.taus[i],x0=D.x[0],x1=D.x[1],nx=D.x[2],v0=D.yView[0],v1=D.yView[1];
   var f=frame(x0,x1,v0,v1,"x","y");
   el("rect",{"class":"mdn-data-range",x:L,width:W-L-R,y:f.sy(D.dataRange[1]),height:f.sy(D.dataRange[0])-f.sy(D.dataRange[1]),
-    fill:"#000","fill-opacity":0.06},f.g);
+    fill:"#000000","fill-opacity":0.06},f.g);
   var top=65534,d="";
   if(D.data){var dx=b64(D.data.x,Uint16Array),dy=b64(D.data.y,Uint16Array);
     for(var j=0;j<dx.length;j++)if(dy[j]<65535)d+="M"+f.sx(x0+(x1-x0)*dx[j]/top).toFixed(1)+" "+f.sy(v0+(v1-v0)*dy[j]/top).toFixed(1)+"h0";
@@ -356,16 +362,39 @@ function drawTemperature(i){
   var s=b64(D.samples[i],Uint16Array);d="";
   for(var j=0;j<s.length;j++)if(s[j]<65535)d+="M"+f.sx(x0+(x1-x0)*j/(nx-1)).toFixed(1)+" "+f.sy(v0+(v1-v0)*s[j]/top).toFixed(1)+"h0";
   el("path",{"class":"mdn-samples",d:d,stroke:"#d62728","stroke-opacity":0.7,"stroke-width":3,"stroke-linecap":"round"});
-  readout.textContent="\u03c4 = "+tau+": "+(100*D.outside[i]).toFixed(1)+"% of the samples outside the range of the data (shaded), "+
-    (100*D.beyond[i]).toFixed(2)+"% beyond these axes.";
+  readout.textContent=temperatureText(i);
   out.textContent=String(tau);input.setAttribute("aria-valuetext","\u03c4 = "+tau);}
-var draw=D.kind==="slice"?drawSlice:drawTemperature;
+function temperatureText(i){
+  return "\u03c4 = "+D.taus[i]+": "+(100*D.outside[i]).toFixed(1)+"% of the samples outside the range of the data (shaded),\n"+
+    (100*D.beyond[i]).toFixed(2)+"% beyond these axes.";}
+var draw=D.kind==="slice"?drawSlice:drawTemperature, text=D.kind==="slice"?sliceText:temperatureText;
+// The read-out keeps the height of its longest text at this width, so that moving the
+// slider never makes the page below it jump.
+function reserve(){var most=0;readout.style.minHeight="";
+  for(var i=0;i<=parseInt(input.max,10);i++){readout.textContent=text(i);most=Math.max(most,readout.offsetHeight);}
+  readout.style.minHeight=most+"px";}
 function update(){var i=parseInt(input.value,10);draw(i);svg.setAttribute("data-index",i);}
 input.addEventListener("input",update);input.addEventListener("change",update);
-var pending;window.addEventListener("resize",function(){clearTimeout(pending);pending=setTimeout(update,100);});
-update();
+var pending;window.addEventListener("resize",function(){clearTimeout(pending);pending=setTimeout(function(){reserve();update();},100);});
+reserve();update();
 })();
 """
+
+
+def _over_white(hex_colour: str, opacity: float) -> str:
+    """The colour a fill of ``hex_colour`` at ``opacity`` shows on a white background."""
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(255 - opacity * (255 - c)):02x}" for c in rgb)
+
+
+# The legend's swatches show the bands as the drawing fills them (colour, opacity).
+_HDR_SWATCH = _over_white("#2ca02c", 0.13)
+_DATA_RANGE_SWATCH = _over_white("#000000", 0.06)
+
+
+def _two_decimals(value: float) -> str:
+    """x as the slider's label shows it (the script's fmt(v, 2): no "-0.00")."""
+    return f"{0.0 if abs(value) < 0.005 else value:.2f}"
 
 
 def _json_for_script(payload: dict) -> str:
@@ -373,10 +402,11 @@ def _json_for_script(payload: dict) -> str:
     return json.dumps(payload, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
-def _widget(payload, element_id, label_html, count, initial, description, extra_html="",
+def _widget(payload, element_id, label_html, values, initial, description, extra_html="",
             key_html=""):
     if not isinstance(element_id, str) or not element_id.replace("-", "").isalnum():
         raise ValueError(f"element_id must be letters, digits and '-', got {element_id!r}")
+    count = len(values)
     initial = checks.positive_int("initial", initial, minimum=0)
     if initial >= count:
         raise ValueError(f"initial must be an index below {count}, got {initial}")
@@ -386,9 +416,12 @@ def _widget(payload, element_id, label_html, count, initial, description, extra_
         f"<style>{_CSS}</style>"
         f"{extra_html}"
         f'<div class="mdn-controls"><label for="{e}-input">{label_html} = '
-        f'<output for="{e}-input">&nbsp;</output></label>'
+        f'<output for="{e}-input" style="min-width:{max(map(len, values))}ch">&nbsp;</output>'
+        f'</label><span class="mdn-track"><span class="mdn-end" aria-hidden="true">'
+        f'{html.escape(values[0])}</span>'
         f'<input type="range" id="{e}-input" min="0" max="{count - 1}" step="1" '
-        f'value="{initial}" aria-describedby="{e}-readout"></div>'
+        f'value="{initial}" aria-describedby="{e}-readout">'
+        f'<span class="mdn-end" aria-hidden="true">{html.escape(values[-1])}</span></span></div>'
         f'<div class="mdn-key" aria-hidden="true">{key_html}</div>'
         f'<svg role="img" aria-label="{html.escape(description)}" '
         f'viewBox="0 0 640 340"></svg>'
@@ -402,19 +435,19 @@ def slice_slider_html(payload: dict, element_id: str = "mdn-x-slider", initial=N
     """The x slider as a self-contained HTML fragment (inline CSS, data and script)."""
     if not isinstance(payload, dict) or payload.get("kind") != "slice":
         raise ValueError("payload must be the dict returned by slice_slider_data")
-    count = len(payload["x"])
     if initial is None:
         initial = int(np.argmin(np.abs(np.asarray(payload["x"]))))
+    shown_values = [_two_decimals(x) for x in payload["x"]]
     key = ('<span style="--c:#1f77b4">MDN mixture</span>'
            '<span style="--c:#ff7f0e">components with weight &gt; '
            f'{payload["minWeight"]:g}</span>'
            + ('<span class="dash" style="--c:#000">true density</span>' if "true" in payload
               else "")
            + '<span class="dash" style="--c:#9467bd">mean</span>'
-           '<span class="box" style="--c:#9fd39f">'
+           f'<span class="box" style="--c:{_HDR_SWATCH}">'
            f'{round(100 * payload["hdrMass"])}% highest-density region</span>'
            '<span class="tri" style="--c:#d62728">modes</span>')
-    return _widget(payload, element_id, "<var>x</var>", count, initial,
+    return _widget(payload, element_id, "<var>x</var>", shown_values, initial,
                    "Predicted density p(y | x) at the x chosen with the slider; the text "
                    "below lists its modes, mean and highest-density region.", key_html=key)
 
@@ -424,7 +457,6 @@ def temperature_slider_html(payload: dict, element_id: str = "mdn-tau-slider",
     """The tau slider as a self-contained HTML fragment, with the convention's formula."""
     if not isinstance(payload, dict) or payload.get("kind") != "temperature":
         raise ValueError("payload must be the dict returned by temperature_slider_data")
-    count = len(payload["taus"])
     if initial is None:
         initial = int(np.argmin(np.abs(np.log(np.asarray(payload["taus"])))))
     formula = ('<p class="mdn-formula">World Models convention: '
@@ -432,8 +464,9 @@ def temperature_slider_html(payload: dict, element_id: str = "mdn-tau-slider",
                "&sigma;<sub>k</sub>(&tau;) = &sigma;<sub>k</sub>&thinsp;&radic;&tau;</p>")
     key = ('<span class="dot" style="--c:#d62728">one sample of y per x</span>'
            + ('<span class="dot" style="--c:#aaa">data</span>' if "data" in payload else "")
-           + '<span class="box" style="--c:#e6e6e6">range of the data</span>')
-    return _widget(payload, element_id, "&tau;", count, initial,
+           + f'<span class="box" style="--c:{_DATA_RANGE_SWATCH}">range of the data</span>')
+    return _widget(payload, element_id, "&tau;", [f"{t:g}" for t in payload["taus"]],
+                   initial,
                    "Samples of y over the whole x range at the temperature chosen with the "
                    "slider; the text below gives the share of samples outside the data.",
                    extra_html=formula, key_html=key)
