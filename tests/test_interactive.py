@@ -182,3 +182,14 @@ def test_the_value_label_and_the_ends_of_the_range_are_fixed():
     assert f'style="min-width:{widest}ch"' in page      # the label never changes width
     ends = re.findall(r'<span class="mdn-end" aria-hidden="true">([^<]*)</span>', page)
     assert ends == [f"{X[0]:.2f}", f"{X[-1]:.2f}"]
+
+
+def test_mixture_density_in_chunks_equals_all_at_once():
+    mixture = MixtureParams.from_1d(*two_bumps(np.linspace(-2, 2, 37)))
+    grid = np.linspace(*Y_RANGE, 101)
+    whole = mixture.component_densities(grid).sum(-1)
+    for rows in (1, 5, 16, 37, 100):
+        np.testing.assert_allclose(interactive.mixture_density(mixture, grid, rows), whole,
+                                   rtol=1e-12)
+    with pytest.raises(ValueError, match="rows_per_chunk"):
+        interactive.mixture_density(mixture, grid, 0)

@@ -52,10 +52,17 @@ def _grid(name, value, minimum=3):
     return grid
 
 
-def mixture_density(params: MixtureParams, y_grid) -> np.ndarray:
-    """p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2) on ``y_grid``: ``[n, len(y_grid)]``."""
+def mixture_density(params: MixtureParams, y_grid, rows_per_chunk: int = 16) -> np.ndarray:
+    """p(y | x) = sum_k pi_k N(y | mu_k, sigma_k^2) on ``y_grid``: ``[n, len(y_grid)]``.
+
+    Computed ``rows_per_chunk`` rows of x at a time, so that the per-component densities
+    held at once are ``[rows_per_chunk, len(y_grid), K]``, not ``[n, len(y_grid), K]``."""
     params = scalar_mixture(params, diagonal=True)
-    return params.component_densities(_grid("y_grid", y_grid)).sum(-1)
+    y_grid = _grid("y_grid", y_grid)
+    rows_per_chunk = checks.positive_int("rows_per_chunk", rows_per_chunk)
+    return np.concatenate([params.take(slice(start, start + rows_per_chunk))
+                           .component_densities(y_grid).sum(-1)
+                           for start in range(0, params.n, rows_per_chunk)])
 
 
 def density_modes(density, y_grid, min_height: float = 0.1) -> np.ndarray:
