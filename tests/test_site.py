@@ -159,7 +159,7 @@ def test_every_chapter_table_is_numbered_and_captioned():
         for table in re.findall(r"<table\b.*?</table>", main, re.S):
             count += 1
             caption = re.search(r'<caption>\s*<span class="caption-number">(Table [\d.]+)'
-                                r'\s*</span>\s*<span class="caption-text">(.*?)</span>', table, re.S)
+                                r'\s*</span>\s*<span class="caption-text">(.*?)</caption>', table, re.S)
             if not caption or len(re.sub(r"<[^>]+>", "", caption.group(2)).strip()) < 20:
                 problems.append(f"{page}: {re.sub(r'<[^>]+>', ' ', table)[:120]!r}")
     assert count > 0, "no tables found: the check would pass on anything"
