@@ -567,6 +567,19 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, page):
         f"{facts['clientWidth']} px; reaching past the edge: {facts['wide']}")
 
 
+@pytest.mark.parametrize("page", ["book/07_report.html", "book/09_robot_arm.html"])
+def test_table_captions_fit_a_phone_screen(browser, site_url, page):
+    """A wide table scrolls inside its box on a phone; its caption stays on the screen."""
+    browser.set_window_size(*PHONE)
+    browser.get(urljoin(site_url, page))
+    edges = browser.execute_script(
+        "return Array.from(document.querySelectorAll('main table caption'), c => "
+        "[c.getBoundingClientRect().left, c.getBoundingClientRect().right, "
+        "document.documentElement.clientWidth])")
+    assert edges, f"{page}: no table captions"
+    assert all(0 <= left and right <= width + 1 for left, right, width in edges), edges
+
+
 CODE_CUT_WHEN_PRINTED = """
 return Array.from(document.querySelectorAll('.bd-article div.highlight pre, .bd-article div.cell_output pre'))
   .filter(pre => pre.getClientRects().length && pre.scrollWidth > pre.clientWidth + 1)
