@@ -10,8 +10,8 @@ entry is never read; a change to a comment, a docstring or the layout of a line 
 No list of files is kept by hand: the modules are found by reading their imports.
 
 An entry is one file ``<kind>-<key[:24]><suffix>`` in a folder: ``store_dir()`` for what
-a run computes and may recompute (trained models, the comparison's evaluations, the
-approximation floors), or any folder the caller names. Files are written under a name
+a run computes and may recompute (trained models, the comparison's evaluations), or any
+folder the caller names. Files are written under a name
 private to the process and renamed into place, so a reader never sees half a file and two
 processes writing the same entry never share one. Imports no TensorFlow.
 

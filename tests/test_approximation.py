@@ -87,6 +87,52 @@ def test_previous_k_start_keeps_the_floor_from_rising():
     np.testing.assert_allclose(large.kl[order], large.kl[order][::-1], atol=1e-12)
 
 
+def test_graded_panels_shrink_towards_the_support_edges_and_integrate_the_same():
+    plain = approximation.quadrature("bishop", [0.35], panel_width=0.02, nodes_per_panel=4)
+    graded = approximation.quadrature("bishop", [0.35], panel_width=0.02, nodes_per_panel=4,
+                                      edge_halvings=5)
+    for quad in (plain, graded):
+        np.testing.assert_allclose(np.sum(quad.w * quad.p, axis=1), 1.0, rtol=1e-12)
+    assert graded.evidence[0] == pytest.approx(plain.evidence[0], rel=1e-12)
+    # at each end of each interval the smallest panel is 2^-5 of the plain one
+    inside = graded.w[0] > 0
+    assert graded.spacing[0, inside].min() == pytest.approx(plain.spacing[0].max() / 32,
+                                                            rel=0.2)
+    edges = approximation._panel_edges(0.0, 1.0, 4, 3)
+    np.testing.assert_allclose(edges, [0, 1 / 32, 1 / 16, 1 / 8, 0.25, 0.5, 0.75,
+                                       1 - 1 / 8, 1 - 1 / 16, 1 - 1 / 32, 1])
+    one = approximation._panel_edges(0.0, 1.0, 1, 2)
+    assert np.all(np.diff(one) > 0) and one[0] == 0 and one[-1] == 1
+
+
+def test_a_bound_per_node_holds_each_component_by_the_node_nearest_its_mean():
+    y = np.linspace(0.0, 1.0, 201)
+    weights = np.ones_like(y)
+    bound = np.where(y < 0.5, 0.2, 0.01)             # wide on the left, narrow on the right
+    fit = approximation.fit_mixture(y, weights, 4, max_iterations=300, min_sigma=bound[None, :])
+    sigmas, means = np.exp(fit.log_sigmas[0]), fit.means[0]
+    assert np.all(sigmas[means < 0.5 - 0.01] >= 0.2 - 1e-12)
+    assert np.all(sigmas >= 0.01 - 1e-12)
+    # the flag says which components sit at their bound
+    nearest = bound[np.abs(y[:, None] - means[None, :]).argmin(axis=0)]
+    np.testing.assert_array_equal(fit.at_floor[0], np.isclose(sigmas, nearest, rtol=1e-8))
+    assert fit.iterations <= 300 and np.isfinite(fit.last_change)
+
+
+def test_rescoring_on_the_fitting_quadrature_gives_the_floor_and_finer_is_close():
+    floor = approximation.approximation_floor("bishop", 3, **CHEAP)
+    same = approximation.rescored_kl(floor, CHEAP["panel_width"], CHEAP["nodes_per_panel"])
+    assert same == pytest.approx(floor.average_kl, rel=1e-10)
+    finer = approximation.rescored_kl(floor, CHEAP["panel_width"] / 4, 8, edge_halvings=4)
+    assert abs(finer - floor.average_kl) < 1e-3
+    assert 0.0 <= floor.pinned_weight <= 1.0
+    # a per-spacing bound with graded panels: narrower components at the edges, same value
+    graded = approximation.approximation_floor("bishop", 3, sigma_per_spacing=1.0,
+                                               min_sigma_fraction=1e-6, edge_halvings=6,
+                                               **CHEAP)
+    assert graded.average_kl <= floor.average_kl + 1e-4
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: approximation.approximation_floor("robot_arm", 2), ValueError, "inverse problem"),
     (lambda: approximation.approximation_floor("bishop", 0), ValueError, "num_components"),
@@ -104,6 +150,15 @@ def test_previous_k_start_keeps_the_floor_from_rising():
     (lambda: approximation.approximation_floor(
         "bishop", 1, previous=approximation.approximation_floor("bishop", 2, **CHEAP), **CHEAP),
      ValueError, "previous"),
+    (lambda: approximation.quadrature("bishop", [0.5], panel_width=0.1, edge_halvings=-1),
+     ValueError, "edge_halvings"),
+    (lambda: approximation.approximation_floor("bishop", 2, sigma_per_spacing=0.0, **CHEAP),
+     ValueError, "sigma_per_spacing"),
+    (lambda: approximation.approximation_floor("bishop", 2, min_sigma_fraction=1.5, **CHEAP),
+     ValueError, "min_sigma_fraction"),
+    (lambda: approximation.fit_mixture([[1.0, 0.0]], [[1.0, 1.0]], 1,
+                                       min_sigma=[[0.1, 0.1]]), ValueError, "increasing"),
+    (lambda: approximation.rescored_kl("not a floor", 0.1), TypeError, "floor"),
 ])
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):

@@ -76,3 +76,20 @@ def test_the_encoded_runs_use_the_encoding_chosen_on_the_one_dimensional_data():
     chosen = encoding["settings"]["candidates"][encoding["result"]["chosen"]]
     assert results.experiment("robot_arm_runs")._FOURIER == chosen
     assert results.experiment("gap_along_x").SETTINGS["encoding"] == chosen
+
+
+@pytest.mark.slow
+def test_the_first_entries_of_the_stored_floor_are_reproduced_exactly():
+    # The approximation floor is deterministic: Bishop's K = 1 and 2 at the stored settings
+    # (seconds) must give the stored values to rounding, and a doctored value would not.
+    from mdn_utils.book.experiments import approximation_floor
+    stored = results.stored("approximation_floor")
+    settings = stored["settings"]
+    rerun = approximation_floor.floors("bishop", [1, 2], settings["resolved"],
+                                       settings["rescore"])
+    for k in ("1", "2"):
+        for kind in ("quick", "resolved"):
+            assert rerun[kind][k]["kl"] == pytest.approx(
+                stored["result"]["bishop"][kind][k]["kl"], rel=1e-9, abs=1e-12), (k, kind)
+    assert rerun["resolved"]["2"]["kl"] != pytest.approx(
+        stored["result"]["bishop"]["resolved"]["2"]["kl"] * 1.001, rel=1e-9)

@@ -32,14 +32,19 @@ y_high), x = forward(y) + noise), with NumPy only:
        mu_k     = sum_i omega_i r_ik y_i / pi_k
        sigma_k^2 = sum_i omega_i r_ik (y_i - mu_k)^2 / pi_k            (M-step)
 
-   each step does not increase the KL. sigma_k is kept above ``min_sigma`` (here
-   ``MIN_SIGMA_FRACTION`` times the width of the prior's range), because on a finite set
-   of nodes a component could otherwise collapse onto one node and make the discrete
-   objective unbounded. EM converges slowly when components overlap, and it stops after
-   ``max_iterations``, so with its local optima the result is an upper bound on the
-   true floor. Several initialisations (one at the quantiles of p, the others random,
-   seeded, and, in ``floor_table``, the best fit for the previous K with components
-   split) run side by side; the best per x is kept.
+   each step does not increase the KL. sigma_k is kept above a bound, because on a finite
+   set of nodes a component could otherwise collapse onto one node and make the discrete
+   objective unbounded: ``MIN_SIGMA_FRACTION`` times the width of the prior's range by
+   default, or, with ``sigma_per_spacing``, a multiple of the node spacing where the
+   component's mean lies (with panels graded towards the support's edges, where the best
+   mixtures put their narrowest components). A bound only restricts the mixtures, so the
+   result stays an upper bound; the share of weight it holds is reported. EM converges
+   slowly when components overlap, and it stops after ``max_iterations``, so with its
+   local optima the result is an upper bound on the true floor. Several initialisations
+   (one at the quantiles of p, the others random, seeded, and with ``previous`` the best
+   fit for a smaller K with components split) run side by side; the best per x is kept.
+   ``rescored_kl`` evaluates the fitted mixtures on a finer quadrature, the check that EM
+   did not profit from the nodes it saw.
 3. **Average over x** by quadrature over p(x): Gauss-Legendre on segments of
    ``dataset.x_range`` that end where the support of p(y | x) gains or loses an interval
    (``x_quadrature``, graded towards the segment ends), weights times p(x) (the evidence
@@ -47,8 +52,10 @@ y_high), x = forward(y) + noise), with NumPy only:
    those x, so a uniform grid would converge slowly.
 
 ``approximation_floor(dataset, K)`` returns the average and the per-x fits;
-``floor_table(dataset, Ks)`` caches the averages (and a finer-quadrature check) on disk;
-``fit_mixture(y, weights, K)`` is the weighted EM on any 1-D weighted sample.
+``rescored_kl`` evaluates those fits on a finer quadrature; ``fit_mixture(y, weights, K)``
+is the weighted EM on any 1-D weighted sample. The book's table of F(K), resolved (graded
+panels at the support's edges, a width bound tied to the node spacing, EM to convergence)
+and checked, is the stored experiment ``mdn_utils.book.experiments.approximation_floor``.
 """
 from __future__ import annotations
 
@@ -74,13 +81,16 @@ _BISECTIONS = 60
 class Quadrature:
     """Nodes ``y`` ``[n_x, N]``, weights ``w`` ``[n_x, N]`` (0 on padding), the exact
     density ``p`` at the nodes ``[n_x, N]`` (sum_i w_i p_i = 1 per row), the evidence
-    ``evidence`` = p(x) ``[n_x]`` and the widest panel of each row ``panel_width`` ``[n_x]``."""
+    ``evidence`` = p(x) ``[n_x]``, the widest panel of each row ``panel_width`` ``[n_x]``
+    and the mean node spacing of each node's panel ``spacing`` ``[n_x, N]`` (its width
+    over its number of nodes)."""
 
     y: np.ndarray
     w: np.ndarray
     p: np.ndarray
     evidence: np.ndarray
     panel_width: np.ndarray
+    spacing: np.ndarray
 
     @property
     def target_weights(self) -> np.ndarray:
@@ -142,16 +152,38 @@ def support_intervals(dataset, x: float) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in zip(points[0::2], points[1::2]) if b > a]
 
 
-def quadrature(dataset, x, panel_width: float, nodes_per_panel: int = 8) -> Quadrature:
+def _panel_edges(a: float, b: float, count: int, edge_halvings: int) -> np.ndarray:
+    """The edges of ``count`` equal panels on [a, b], with the first and the last panel cut
+    further at 1/2, 1/4, ..., 2^-``edge_halvings`` of their width from a and from b (a single
+    panel is split at its middle first)."""
+    edges = np.linspace(a, b, count + 1)
+    if edge_halvings == 0:
+        return edges
+    first, last = edges[1] - a, b - edges[-2]
+    fractions = 0.5 ** np.arange(edge_halvings, 0, -1)               # 2^-m, ..., 1/2
+    near_a = a + first * fractions
+    near_b = (b - last * fractions)[::-1]
+    if count == 1:   # one panel: both ends graded, towards its middle
+        near_a, near_b = a + 0.5 * first * fractions, (b - 0.5 * last * fractions)[::-1]
+        return np.concatenate([[a], near_a, [0.5 * (a + b)], near_b, [b]])
+    return np.concatenate([[a], near_a, edges[1:-1], near_b, [b]])
+
+
+def quadrature(dataset, x, panel_width: float, nodes_per_panel: int = 8,
+               edge_halvings: int = 0) -> Quadrature:
     """Composite Gauss-Legendre nodes on the support of p(y | x) for each x (module doc).
 
     Each interval of the support is cut into ceil(length / ``panel_width``) equal panels of
-    ``nodes_per_panel`` nodes. Rows are padded to the same length with zero weight.
+    ``nodes_per_panel`` nodes; with ``edge_halvings`` = m > 0 the panel at each end of an
+    interval is cut further at 2^-m, ..., 1/2 of its width from the end, so panels shrink
+    geometrically towards the support's edges (where the best mixtures put their narrowest
+    components). Rows are padded to the same length with zero weight.
     """
     spec = _inverse_problem(dataset)
     x = checks.finite_array("x", x, ndim=(0, 1)).reshape(-1)
     panel_width = checks.positive_float("panel_width", panel_width)
     nodes_per_panel = checks.positive_int("nodes_per_panel", nodes_per_panel)
+    edge_halvings = checks.positive_int("edge_halvings", edge_halvings, minimum=0)
     unit_nodes, unit_weights = np.polynomial.legendre.leggauss(nodes_per_panel)
     rows, widths = [], []
     for x_value in x:
@@ -162,40 +194,48 @@ def quadrature(dataset, x, panel_width: float, nodes_per_panel: int = 8) -> Quad
         lengths = np.array([b - a for a, b in intervals])
         counts = np.maximum(1, np.ceil(lengths / panel_width).astype(int))
         widths.append(float(np.max(lengths / counts)))
-        nodes, weights = [], []
+        nodes, weights, spacing = [], [], []
         for (a, b), count in zip(intervals, counts):
-            edges = np.linspace(a, b, count + 1)
+            edges = _panel_edges(a, b, int(count), edge_halvings)
             half = 0.5 * np.diff(edges)[:, None]
             centre = 0.5 * (edges[1:] + edges[:-1])[:, None]
             nodes.append((centre + half * unit_nodes).ravel())
             weights.append((half * unit_weights).ravel())
-        rows.append((np.concatenate(nodes), np.concatenate(weights)))
+            spacing.append(np.repeat(2.0 * half[:, 0] / nodes_per_panel, nodes_per_panel))
+        rows.append((np.concatenate(nodes), np.concatenate(weights), np.concatenate(spacing)))
     size = max(len(r[0]) for r in rows)
     y = np.empty((len(x), size))
     w = np.zeros((len(x), size))
-    for i, (nodes, weights) in enumerate(rows):
+    gaps = np.empty((len(x), size))
+    for i, (nodes, weights, spacing) in enumerate(rows):
         y[i, :len(nodes)], y[i, len(nodes):] = nodes, nodes[-1]
         w[i, :len(nodes)] = weights
+        gaps[i, :len(nodes)], gaps[i, len(nodes):] = spacing, spacing[-1]
     log_joint = _log_likelihood(spec, x[:, None], y) - math.log(spec.y_high - spec.y_low)
     peak = log_joint.max(axis=1, keepdims=True)
     scaled = np.exp(log_joint - peak)
     mass = np.sum(w * scaled, axis=1, keepdims=True)
     evidence = (mass * np.exp(peak))[:, 0]
     return Quadrature(y=y, w=w, p=scaled / mass, evidence=evidence,
-                      panel_width=np.array(widths))
+                      panel_width=np.array(widths), spacing=gaps)
 
 
 # --------------------------------------------------------------------------- weighted EM
 @dataclass(frozen=True)
 class MixtureFit:
     """Per row of targets: the fitted mixture (``log_weights``, ``means``, ``log_sigmas``,
-    each ``[n, K]``) and its cross-entropy -sum_i omega_i log q(y_i) ``[n]``."""
+    each ``[n, K]``) and its cross-entropy -sum_i omega_i log q(y_i) ``[n]``; the EM
+    ``iterations`` run and ``last_change``, the largest decrease of any row's
+    cross-entropy in the last of them (at most the tolerance when EM converged); and
+    ``at_floor`` ``[n, K]``, whether each component's width is held at its lower bound."""
 
     log_weights: np.ndarray
     means: np.ndarray
     log_sigmas: np.ndarray
     cross_entropy: np.ndarray
     iterations: int
+    last_change: float
+    at_floor: np.ndarray
 
 
 def mixture_log_density(log_weights, means, log_sigmas, y) -> np.ndarray:
@@ -233,8 +273,12 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
     sum_i omega_i log q(y_i) (module doc, step 2), best of ``initialisations`` starts.
 
     Stops when no row's cross-entropy improves by more than ``tolerance`` or after
-    ``max_iterations``. ``min_sigma`` (scalar or ``[n]``) bounds sigma from below; default
-    four times the median gap between neighbouring values of y that carry weight.
+    ``max_iterations``. ``min_sigma`` bounds sigma from below: a scalar, one value per row
+    ``[n]``, or one per node ``[n, N]`` (then each component's bound is the value at the
+    node nearest its mean, so narrow components are allowed only where the nodes are
+    dense enough to integrate them); default four times the median gap between
+    neighbouring values of y that carry weight. The nodes of each row must be in
+    increasing order for a bound per node.
     ``starts``: further starting mixtures, each a tuple (log_weights, means, log_sigmas) of
     ``[n, K]`` arrays, run beside the ``initialisations``.
     """
@@ -259,11 +303,20 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
         ordered = np.sort(np.where(omega > 0, y, np.nan), axis=1)
         min_sigma = 4.0 * np.nanmedian(np.diff(ordered, axis=1), axis=1)
     else:
-        min_sigma = np.broadcast_to(checks.finite_array("min_sigma", min_sigma, ndim=(0, 1)),
-                                    (y.shape[0],)).astype(float)
+        min_sigma = checks.finite_array("min_sigma", min_sigma, ndim=(0, 1, 2))
+        if min_sigma.ndim == 2 and np.any(np.diff(y, axis=1) < 0):
+            raise ValueError("a min_sigma per node needs the nodes of each row of y in "
+                             "increasing order")
+        if min_sigma.ndim < 2:
+            min_sigma = np.broadcast_to(min_sigma, (y.shape[0],))
         if np.any(min_sigma <= 0):
             raise ValueError("min_sigma must be > 0")
-    log_min_sigma = np.log(np.maximum(min_sigma, 1e-300))[:, None]
+    if min_sigma.ndim < 2:
+        min_sigma = np.broadcast_to(np.asarray(min_sigma, float)[:, None], y.shape)
+    if min_sigma.shape != y.shape:
+        raise ValueError(f"min_sigma per node must have the shape of y {y.shape}, "
+                         f"got {min_sigma.shape}")
+    log_min_sigma = np.log(np.maximum(min_sigma, 1e-300))
 
     rng = np.random.default_rng(seed)
     extra = []
@@ -280,15 +333,29 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
     stack = lambda arrays: np.concatenate(arrays, axis=0)  # noqa: E731
     log_weights, means, log_sigmas = (stack([s[j] for s in starts]) for j in range(3))
     ys, omegas = stack([y] * initialisations), stack([omega] * initialisations)
-    floor = stack([log_min_sigma] * initialisations)
-    log_sigmas = np.maximum(log_sigmas, floor)
     # centre each row (the M-step's variance is E[y^2] - mu^2, exact enough once centred)
     shift = np.sum(omegas * ys, axis=1, keepdims=True)
     ys = ys - shift
     means = means - shift
     ys_squared = ys * ys
+    # Each component's width bound is the bound of the node nearest its mean, found with one
+    # search in a single sorted array (row r's nodes shifted by r times more than any span).
+    node_floor = stack([log_min_sigma] * initialisations)
+    rows, row_size = np.arange(len(ys))[:, None], ys.shape[1]
+    offsets = (2.0 * (np.max(ys) - np.min(ys)) + 1.0) * rows
+    flat_nodes = (ys + offsets).ravel()
+
+    def floor_at(means):
+        index = np.searchsorted(flat_nodes, means + offsets) - rows * row_size
+        after = np.clip(index, 0, row_size - 1)
+        before = np.clip(index - 1, 0, row_size - 1)
+        nearer_before = np.abs(ys[rows, before] - means) < np.abs(ys[rows, after] - means)
+        return node_floor[rows, np.where(nearer_before, before, after)]
+
+    floor = floor_at(means)
+    log_sigmas = np.maximum(log_sigmas, floor)
     previous = np.full(len(ys), np.inf)
-    iterations = 0
+    iterations, last_change = 0, float("inf")
     for iterations in range(1, max_iterations + 1):
         inverse_sigma = np.exp(-log_sigmas)
         work = ys[..., None] * inverse_sigma[:, None, :]                    # [rows, N, K]
@@ -301,13 +368,15 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
         np.exp(work, out=work)
         total = work.sum(axis=-1)                                           # q(y_i) / e^peak
         cross_entropy = -np.sum(omegas * (peak[..., 0] + np.log(total)), axis=1)
-        if np.all(previous - cross_entropy <= tolerance):
+        last_change = float(np.max(previous - cross_entropy))
+        if last_change <= tolerance:
             break
         previous = cross_entropy
         work *= (omegas / total)[..., None]                                 # omega_i r_ik
         mass = np.maximum(work.sum(axis=1), 1e-300)                         # pi_k
         means = np.matmul(ys[:, None, :], work)[:, 0] / mass
         variance = np.matmul(ys_squared[:, None, :], work)[:, 0] / mass - means ** 2
+        floor = floor_at(means)
         log_sigmas = np.maximum(0.5 * np.log(np.maximum(variance, 1e-300)), floor)
         log_weights = np.log(mass) - np.log(mass.sum(axis=1, keepdims=True))
     ys, means = ys + shift, means + shift
@@ -318,7 +387,8 @@ def fit_mixture(y, weights, num_components: int, initialisations: int = 3,
     pick = lambda a: a.reshape(initialisations, y.shape[0], -1)[best, rows]  # noqa: E731
     return MixtureFit(log_weights=pick(log_weights), means=pick(means),
                       log_sigmas=pick(log_sigmas), cross_entropy=cross_entropy[best, rows],
-                      iterations=iterations)
+                      iterations=iterations, last_change=last_change,
+                      at_floor=pick(log_sigmas <= floor + 1e-9))
 
 
 # --------------------------------------------------------------------------- the floor
@@ -337,6 +407,14 @@ class ApproximationFloor:
     kl: np.ndarray
     average_kl: float
     fit: MixtureFit
+
+    @property
+    def pinned_weight(self) -> float:
+        """sum_j v_j sum_k pi_k(x_j) [sigma_k(x_j) held at its bound]: the average mixture
+        weight of the components whose width the lower bound holds, the share of the fit
+        that the bound restrains (0 when it binds nowhere)."""
+        pinned = np.exp(self.fit.log_weights) * self.fit.at_floor
+        return float(self.x_weights @ np.sum(pinned, axis=1))
 
 
 def kl_divergence(quad: Quadrature, log_weights, means, log_sigmas) -> np.ndarray:
@@ -422,22 +500,31 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6
                         panel_width: float | None = None,
                         nodes_per_panel: int = _DEFAULT_NODES_PER_PANEL,
                         initialisations: int = 2, max_iterations: int = 150,
-                        seed: int = 0, previous: "ApproximationFloor | None" = None
-                        ) -> ApproximationFloor:
+                        seed: int = 0, previous: "ApproximationFloor | None" = None,
+                        min_sigma_fraction: float = MIN_SIGMA_FRACTION,
+                        sigma_per_spacing: float | None = None, edge_halvings: int = 0,
+                        tolerance: float = 1e-10) -> ApproximationFloor:
     """min over K-component mixtures of KL(p(. | x) || q), averaged over p(x) (module doc).
 
     x: ``x_quadrature(dataset, nodes_per_segment)``, weights times p(x), normalised; when
     the dataset is mirror-symmetric (``_mirror_centre``), each mirrored pair of x is
     fitted once.
     y: ``quadrature`` with ``panel_width`` (default ``DEFAULT_PANELS_PER_RANGE`` panels
-    across the prior's range) and ``nodes_per_panel``. EM: ``fit_mixture`` with
-    ``initialisations``, ``max_iterations``, ``seed`` and sigma >= ``MIN_SIGMA_FRACTION``
-    times the prior's range. ``previous``: the result for a smaller K with the same
+    across the prior's range), ``nodes_per_panel`` and ``edge_halvings``. EM:
+    ``fit_mixture`` with ``initialisations``, ``max_iterations``, ``tolerance``, ``seed``
+    and sigma >= ``min_sigma_fraction`` times the prior's range; with
+    ``sigma_per_spacing`` = c, also sigma >= c times the node spacing of the panel nearest
+    the component's mean (``Quadrature.spacing``), so that with panels graded towards the
+    support's edges (``edge_halvings``) narrow components are allowed where the nodes can
+    integrate them, and only there. ``previous``: the result for a smaller K with the same
     settings; its mixtures, split (``split_components``), are one more EM start, so the
     floor does not rise with K except by EM's tolerance.
     """
     spec = _inverse_problem(dataset)
     num_components = checks.positive_int("num_components", num_components)
+    min_sigma_fraction = checks.fraction("min_sigma_fraction", min_sigma_fraction)
+    if sigma_per_spacing is not None:
+        sigma_per_spacing = checks.positive_float("sigma_per_spacing", sigma_per_spacing)
     width = spec.y_high - spec.y_low
     if panel_width is None:
         panel_width = width / DEFAULT_PANELS_PER_RANGE
@@ -454,7 +541,7 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6
         unique_x, first, inverse = np.unique(np.round(folded / scale), return_index=True,
                                              return_inverse=True)
         unique_x = folded[first]
-    quad = quadrature(spec, unique_x, panel_width, nodes_per_panel)
+    quad = quadrature(spec, unique_x, panel_width, nodes_per_panel, edge_halvings)
     starts = []
     if previous is not None:
         if not isinstance(previous, ApproximationFloor) or previous.dataset != spec.name \
@@ -465,15 +552,18 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6
         starts.append(split_components(previous.fit.log_weights[first],
                                        previous.fit.means[first],
                                        previous.fit.log_sigmas[first], num_components))
+    min_sigma = min_sigma_fraction * width
+    if sigma_per_spacing is not None:
+        min_sigma = np.maximum(min_sigma, sigma_per_spacing * quad.spacing)
     fit = fit_mixture(quad.y, quad.target_weights, num_components, initialisations,
-                      max_iterations, min_sigma=MIN_SIGMA_FRACTION * width, seed=seed,
-                      starts=starts)
+                      max_iterations, tolerance, min_sigma=min_sigma, seed=seed, starts=starts)
     kl = kl_divergence(quad, fit.log_weights, fit.means, fit.log_sigmas)[inverse]
     means = fit.means[inverse]
     means = np.where(mirrored[:, None], spec.y_low + spec.y_high - means, means)
     fit = MixtureFit(log_weights=fit.log_weights[inverse], means=means,
                      log_sigmas=fit.log_sigmas[inverse],
-                     cross_entropy=fit.cross_entropy[inverse], iterations=fit.iterations)
+                     cross_entropy=fit.cross_entropy[inverse], iterations=fit.iterations,
+                     last_change=fit.last_change, at_floor=fit.at_floor[inverse])
     x_weights = weights * quad.evidence[inverse]
     x_weights = x_weights / x_weights.sum()
     return ApproximationFloor(dataset=spec.name, num_components=num_components, x=x,
@@ -481,36 +571,21 @@ def approximation_floor(dataset, num_components: int, nodes_per_segment: int = 6
                               fit=fit)
 
 
-def floor_table(dataset, components, **settings) -> dict[int, dict[str, float]]:
-    """For each K in ``components``: ``{"average_kl": ..., "average_kl_finer_y": ...}``.
-
-    ``average_kl`` is ``approximation_floor(dataset, K, **settings).average_kl``, with K
-    in increasing order, each started also from the split mixtures of the K before;
-    ``average_kl_finer_y`` evaluates the same fitted mixtures with a y quadrature of half
-    the panel width and twice the nodes per panel, a check that the y quadrature has
-    converged. Kept in the library's store (``mdn_utils.store``) as JSON, keyed by the code
-    of this module and of what it imports, the dataset, K and the settings: a second call
-    reads it, a change to the code or the settings recomputes it.
-    """
-    from mdn_utils import store
-
-    spec = _inverse_problem(dataset)
-    components = [checks.positive_int("components", k) for k in components]
-    key = store.entry_key("floor", code=[__name__], settings={
-        "dataset": spec.name, "components": components, "settings": settings})
-    path = store.entry_path("floor", key, ".json")
-    stored = store.load_json(path)
-    if stored is not None:
-        return {int(k): v for k, v in stored.items()}
-    width = spec.y_high - spec.y_low
-    panel_width = settings.get("panel_width") or width / DEFAULT_PANELS_PER_RANGE
-    nodes_per_panel = settings.get("nodes_per_panel", _DEFAULT_NODES_PER_PANEL)
-    table, floor = {}, None
-    for k in sorted(set(components)):
-        floor = approximation_floor(spec, k, previous=floor, **settings)
-        finer = quadrature(spec, floor.x, panel_width / 2, 2 * nodes_per_panel)
-        kl = kl_divergence(finer, floor.fit.log_weights, floor.fit.means, floor.fit.log_sigmas)
-        table[k] = {"average_kl": floor.average_kl,
-                    "average_kl_finer_y": float(floor.x_weights @ kl)}
-    store.save_json(path, table)
-    return table
+def rescored_kl(floor: ApproximationFloor, panel_width: float, nodes_per_panel: int = 8,
+                edge_halvings: int = 0, rows_per_chunk: int = 8) -> float:
+    """The average KL of ``floor``'s fitted mixtures on another y quadrature (``quadrature``
+    with these settings), a few x at a time. On a finer quadrature than the one EM saw,
+    this is the honest value of those mixtures: EM maximises the quadrature's sum, and a
+    narrow component could gain from sitting between nodes; the rescored value is then
+    higher."""
+    if not isinstance(floor, ApproximationFloor):
+        raise TypeError(f"floor must be an ApproximationFloor, got {type(floor).__name__}")
+    rows_per_chunk = checks.positive_int("rows_per_chunk", rows_per_chunk)
+    spec = _inverse_problem(floor.dataset)
+    kl = np.empty(len(floor.x))
+    for start in range(0, len(floor.x), rows_per_chunk):
+        part = slice(start, start + rows_per_chunk)
+        quad = quadrature(spec, floor.x[part], panel_width, nodes_per_panel, edge_halvings)
+        kl[part] = kl_divergence(quad, floor.fit.log_weights[part], floor.fit.means[part],
+                                 floor.fit.log_sigmas[part])
+    return float(floor.x_weights @ kl)
