@@ -8,7 +8,8 @@
 2. this package's training loop against Keras ``model.fit`` on the same model, loss,
    data, batch size and optimiser, with the validation NLL each reaches after the same
    number of steps; and ``fit`` again with each of the two settings that change what it
-   compiles (``FIT_VARIANTS``: ``steps_per_execution`` steps per call, ``jit_compile``);
+   compiles (``FIT_VARIANTS``: ``steps_per_execution`` steps per call, ``jit_compile``),
+   all in alternating rounds;
 3. temperature-sampling throughput (samples per second) at several tau;
 4. ``sampler_vs_tfp``: this package's sampler against TFP's ``MixtureSameFamily.sample``
    (eager, ``tf.function``, XLA) on the same mixture parameters, in one run;
@@ -165,44 +166,51 @@ def _fit_rate(x, y, x_val, y_val, epochs, steps_per_execution=1, jit_compile="au
     return rate, _mean_nll(net, x_val, y_val), bool(net.jit_compile)
 
 
-def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS):
+def bench_against_fit(x, y, x_val, y_val, epochs=3, variants=FIT_VARIANTS, repeats=REPEATS):
     """Keras fit against make_train_loop (XLA): same model, loss, data, batch, optimiser.
 
-    ``fit_variants`` repeats ``fit`` with each (steps_per_execution, jit_compile) of
-    ``variants`` (the first is the default): what ``fit`` gains from fewer Python calls and
-    from XLA, measured in the same run as the loop.
+    Each of ``repeats`` rounds times ``fit`` once with each (steps_per_execution,
+    jit_compile) of ``variants`` (the first is the default), then the loop, so that a
+    change of the machine's load reaches every setting alike. Each rate is the median of
+    its rounds, with every round's rate kept (``*_runs``); ``speedup`` is the median of the
+    rounds' loop/default-fit ratios. The validation NLL of each setting is its first
+    round's.
     """
     steps = epochs * (len(x) // BATCH)
-    fit_variants = []
-    for steps_per_execution, jit_compile in variants:
-        rate, nll, resolved = _fit_rate(x, y, x_val, y_val, epochs, steps_per_execution,
-                                        jit_compile)
-        fit_variants.append({"steps_per_execution": steps_per_execution,
-                             "jit_compile": jit_compile, "jit_compile_resolved": resolved,
-                             "steps_per_second": rate, "validation_nll": nll})
-        print(f"  fit (steps_per_execution={steps_per_execution}, jit_compile={jit_compile} "
-              f"-> {resolved}): {rate:.0f} steps/s (NLL {nll:.4f})", flush=True)
-    fit_rate, fit_nll = fit_variants[0]["steps_per_second"], fit_variants[0]["validation_nll"]
-
-    net_loop = _model(x, y)
-    run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3), head_nll(head_layout(net_loop)),
-                          BATCH, jit_compile=True)
+    runs = {setting: [] for setting in variants}
+    nll, resolved, loop_runs = {}, {}, []
     x_loop, y_loop = tf.constant(x[:, None]), tf.constant(y[:, None])
-    run(x_loop, y_loop, 0, 0, 0)  # compile only (zero steps)
-    start = time.perf_counter()
-    float(run(x_loop, y_loop, 0, 0, steps)[0])
-    loop_seconds = time.perf_counter() - start
-    loop_nll = _mean_nll(net_loop, x_val, y_val)
-    loop_rate = steps / loop_seconds
-    result = {"steps": steps, "batch_size": BATCH,
-              "fit_steps_per_second": fit_rate,
-              "loop_steps_per_second": loop_rate,
-              "speedup": loop_rate / fit_rate,
-              "fit_validation_nll": fit_nll, "loop_validation_nll": loop_nll,
-              "fit_variants": fit_variants}
-    print(f"  loop {loop_rate:.0f} steps/s (NLL {loop_nll:.4f}); "
-          f"speed-up over default fit {result['speedup']:.1f}x", flush=True)
-    return result
+    for round_ in range(repeats):
+        for steps_per_execution, jit_compile in variants:
+            rate, variant_nll, variant_resolved = _fit_rate(
+                x, y, x_val, y_val, epochs, steps_per_execution, jit_compile)
+            runs[(steps_per_execution, jit_compile)].append(rate)
+            nll.setdefault((steps_per_execution, jit_compile), variant_nll)
+            resolved[(steps_per_execution, jit_compile)] = variant_resolved
+        net_loop = _model(x, y)
+        run = make_train_loop(net_loop, keras.optimizers.Adam(1e-3),
+                              head_nll(head_layout(net_loop)), BATCH, jit_compile=True)
+        run(x_loop, y_loop, 0, 0, 0)  # compile only (zero steps)
+        start = time.perf_counter()
+        float(run(x_loop, y_loop, 0, 0, steps)[0])
+        loop_runs.append(steps / (time.perf_counter() - start))
+        nll.setdefault("loop", _mean_nll(net_loop, x_val, y_val))
+        print(f"  round {round_ + 1}: fit " + ", ".join(
+            f"{runs[v][-1]:.0f}" for v in variants) + f"; loop {loop_runs[-1]:.0f} steps/s",
+            flush=True)
+    fit_variants = [{"steps_per_execution": spe, "jit_compile": jit,
+                     "jit_compile_resolved": resolved[(spe, jit)],
+                     "steps_per_second": statistics.median(runs[(spe, jit)]),
+                     "steps_per_second_runs": runs[(spe, jit)],
+                     "validation_nll": nll[(spe, jit)]} for spe, jit in variants]
+    default_runs = runs[variants[0]]
+    return {"steps": steps, "batch_size": BATCH, "repeats": repeats,
+            "fit_steps_per_second": fit_variants[0]["steps_per_second"],
+            "loop_steps_per_second": statistics.median(loop_runs),
+            "loop_steps_per_second_runs": loop_runs,
+            "speedup": statistics.median(l / f for l, f in zip(loop_runs, default_runs)),
+            "fit_validation_nll": fit_variants[0]["validation_nll"],
+            "loop_validation_nll": nll["loop"], "fit_variants": fit_variants}
 
 
 def bench_sampling(x, y, taus=(0.1, 1.0, 3.0), rows=200_000, per_row=5):

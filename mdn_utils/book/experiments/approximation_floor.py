@@ -34,7 +34,7 @@ SETTINGS = {
                 {"panel_factor": 8, "nodes_per_panel": 16, "extra_halvings": 8}],
 }
 SMOKE = {
-    "datasets": ["bishop"], "components": [1, 2],
+    "components": [1, 2],
     "resolved": {"panels": 20, "nodes_per_panel": 4, "edge_halvings": 2,
                  "sigma_per_spacing": 1.0, "min_sigma_fraction": 1e-6,
                  "max_iterations": 20, "tolerance": 1e-10},
