@@ -37,11 +37,32 @@ def test_floor_bounds_the_narrowest_width():
 
 
 @pytest.mark.slow
-def test_select_components_keeps_the_lowest_validation_nll():
+def test_selection_uses_only_the_training_pairs_and_retrains_the_choice_on_all():
     settings = {k: v for k, v in TINY.items() if k != "num_components"}
-    chosen, runs = remedies.select_components("sinusoid_inverse", 64, [1, 3], **settings)
-    assert set(runs) == {1, 3}
-    assert chosen == min(runs, key=lambda k: runs[k].history["validation_nll"][-1])
+    candidates = [{"num_components": 1}, {"num_components": 3}]
+    selection = remedies.select_by_validation("sinusoid_inverse", 64, candidates, **settings)
+    assert len(selection.validation_nll) == 2
+    assert selection.chosen == candidates[int(np.argmin(selection.validation_nll))]
+    assert selection.run.n == 64
+    assert selection.run.settings["num_components"] == selection.chosen["num_components"]
+    # the held-out NLL is that of a model trained on the other 80% of the same 64 pairs
+    x, y = remedies.training_pairs("sinusoid_inverse", 64)
+    order = np.random.default_rng(0).permutation(64)
+    held, fit = order[:13], order[13:]
+    from mdn_utils.core import trained
+    from mdn_utils.core.model import conditional
+    train_settings = {k: v for k, v in settings.items()
+                      if k not in ("test_pairs", "validation_pairs")}
+    model = trained.trained_mdn(x[fit], y[fit], validation_data=(x[held], y[held]), seed=0,
+                                progress=False, num_components=3, **train_settings).model
+    assert selection.validation_nll[1] == pytest.approx(
+        -np.mean(conditional(model).log_prob(x[held], y[held])), rel=1e-4)
+
+
+def test_a_noise_factor_becomes_the_rule_of_thumb_widths_of_the_pairs_trained_on():
+    x, y = remedies.training_pairs("sinusoid_inverse", 100)
+    settings = remedies.candidate_settings({"noise_factor": 0.5, "min_sigma": 0.1}, x, y)
+    assert settings == {"min_sigma": 0.1, **train.rule_of_thumb_noise(x, y, 0.5)}
 
 
 def test_rule_of_thumb_noise_is_the_authors_rule_in_data_units():
@@ -55,9 +76,11 @@ def test_rule_of_thumb_noise_is_the_authors_rule_in_data_units():
 @pytest.mark.parametrize("call, name", [
     (lambda: remedies.remedy_run("sinusoid_inverse", 1), "n"),
     (lambda: remedies.remedy_run("sinusoid_inverse", 10, test_pairs=0), "test_pairs"),
-    (lambda: remedies.select_components("sinusoid_inverse", 10, []), "candidates"),
-    (lambda: remedies.select_components("sinusoid_inverse", 10, [2], num_components=3),
-     "num_components"),
+    (lambda: remedies.select_by_validation("sinusoid_inverse", 10, []), "candidates"),
+    (lambda: remedies.select_by_validation("sinusoid_inverse", 10, [{"num_components": 2}],
+                                           num_components=3), "num_components"),
+    (lambda: remedies.select_by_validation("sinusoid_inverse", 10, [{}],
+                                           validation_share=1.5), "validation_share"),
     (lambda: train.rule_of_thumb_noise([1.0, 2.0], [1.0, 2.0], c=0), "c"),
     (lambda: remedies.components_in_use(None, [0.0], threshold=1.5), "threshold"),
 ])

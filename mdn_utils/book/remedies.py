@@ -13,7 +13,8 @@
   narrowing onto single points;
 * how many components carry weight (``components_in_use``).
 
-``select_components`` chooses K by validation NLL.
+``select_by_validation`` chooses a setting (K, a noise factor, a floor...) by the NLL on
+pairs held out from the n training pairs, and retrains it on all of them.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from scipy import special
 from mdn_utils import checks
 from mdn_utils.problems import datasets as data
 from mdn_utils.core import trained
+from mdn_utils.core.train import rule_of_thumb_noise
 from mdn_utils.core.model import conditional, predict_mixture, predict_params
 from mdn_utils.diagnostics.scoring import Gap, gap_to_floor
 
@@ -97,13 +99,61 @@ def remedy_run(dataset, n: int, *, seed: int = 0, validation_pairs: int = 1_000,
         history=result.history, seconds=result.seconds)
 
 
-def select_components(dataset, n: int, candidates, **kwargs) -> tuple[int, dict[int, RemedyRun]]:
-    """K by validation NLL: ``remedy_run(dataset, n, num_components=K, **kwargs)`` for each K
-    in ``candidates``; returns the K whose final validation NLL is lowest, and every run."""
-    candidates = [checks.positive_int("candidates", k) for k in candidates]
-    if not candidates:
-        raise ValueError("candidates must name at least one number of components")
-    if "num_components" in kwargs:
-        raise TypeError("num_components is chosen from candidates; do not pass it")
-    runs = {k: remedy_run(dataset, n, num_components=k, **kwargs) for k in candidates}
-    return min(runs, key=lambda k: runs[k].history["validation_nll"][-1]), runs
+def candidate_settings(candidate: dict, x, y) -> dict:
+    """``train_mdn`` settings from one candidate: every item as given, except
+    ``noise_factor`` c, which becomes the noise widths ``train.rule_of_thumb_noise(x, y, c)``
+    of the pairs it will train on."""
+    settings = dict(candidate)
+    if "noise_factor" in settings:
+        settings.update(rule_of_thumb_noise(x, y, settings.pop("noise_factor")))
+    return settings
+
+
+@dataclass(frozen=True)
+class Selection:
+    """``select_by_validation``'s choice: the ``chosen`` candidate, each candidate's NLL on
+    the held-out pairs (``validation_nll``, in the order given) and the ``run`` of the chosen
+    settings retrained on all n pairs."""
+
+    chosen: dict
+    validation_nll: list
+    run: RemedyRun
+
+
+def select_by_validation(dataset, n: int, candidates, *, seed: int = 0,
+                         validation_share: float = 0.2, **kwargs) -> Selection:
+    """Choose among ``candidates`` (dicts of ``train_mdn`` settings, see
+    ``candidate_settings``) with the n training pairs alone, as a practitioner must: shuffle
+    them (seeded), train each candidate on the first 1 - ``validation_share`` of them,
+    score its NLL on the rest, keep the lowest, and retrain it on all n pairs
+    (``remedy_run(dataset, n, seed=seed, **kwargs, **chosen)``). ``kwargs`` are the settings
+    every candidate shares (and remedy_run's ``test_pairs``, ``validation_pairs``)."""
+    candidates = list(candidates)
+    if not candidates or not all(isinstance(c, dict) for c in candidates):
+        raise ValueError("candidates must be a non-empty list of dicts of train_mdn settings")
+    for candidate in candidates:
+        shared = set(candidate) & set(kwargs)
+        if shared:
+            raise TypeError(f"{sorted(shared)} are set by the candidates; do not pass them")
+    validation_share = checks.fraction("validation_share", validation_share)
+    n = checks.positive_int("n", n, minimum=2)
+    seed = checks.positive_int("seed", seed, minimum=0)
+    held_out = int(round(validation_share * n))
+    if not 1 <= held_out < n:
+        raise ValueError(f"validation_share {validation_share} of n = {n} pairs must hold out "
+                         f"at least one pair and keep at least one")
+    x, y = training_pairs(dataset, n, seed)
+    order = np.random.default_rng(seed).permutation(n)
+    fit, held = order[held_out:], order[:held_out]
+    train_settings = {k: v for k, v in kwargs.items()
+                      if k not in ("test_pairs", "validation_pairs")}
+    train_settings = {"progress": False, **train_settings}
+    nll = []
+    for candidate in candidates:
+        settings = candidate_settings(candidate, x[fit], y[fit])
+        result = trained.trained_mdn(x[fit], y[fit], validation_data=(x[held], y[held]),
+                                     seed=seed, **train_settings, **settings)
+        nll.append(float(result.history["validation_nll"][-1]))
+    chosen = candidates[int(np.argmin(nll))]
+    run = remedy_run(dataset, n, seed=seed, **kwargs, **candidate_settings(chosen, x, y))
+    return Selection(chosen=dict(chosen), validation_nll=nll, run=run)
