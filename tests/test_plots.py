@@ -185,3 +185,13 @@ def test_mixture_parameters_draw_only_components_that_carry_weight(net):
                                            resolution=50)
     assert len(figure.axes[0].lines) == len(carrying)
     assert figure.axes[1].get_ylim() == SPEC.y_range
+
+
+def test_the_architecture_diagram_shows_the_sizes_it_is_given():
+    import matplotlib.pyplot as plt
+    ax = plots.plot_architecture(num_components=5, hidden_units=32, hidden_layers=3)
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "3 dense layers" in texts and "32 units" in texts and "= 15 numbers" in texts
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="num_components"):
+        plots.plot_architecture(0, 32, 3)

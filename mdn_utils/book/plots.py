@@ -50,6 +50,45 @@ def _range(name, value):
     return float(bounds[0]), float(bounds[1])
 
 
+def plot_architecture(num_components: int, hidden_units: int, hidden_layers: int, ax=None):
+    """A diagram of the MDN as ``core.model.build_mdn`` builds it: input x, ``hidden_layers``
+    dense layers of ``hidden_units``, a dense head of 3K numbers that become the logits
+    (softmax: the weights), the means and the log-widths (exp: the widths), joined into
+    the mixture p(y | x), whose negative log-density at the observed y is the loss."""
+    from matplotlib.patches import FancyBboxPatch
+
+    num_components = checks.positive_int("num_components", num_components)
+    hidden_units = checks.positive_int("hidden_units", hidden_units)
+    hidden_layers = checks.positive_int("hidden_layers", hidden_layers, minimum=0)
+    _, ax = _axes(ax, figsize=(7.6, 3.4))
+    ax.set(xlim=(0, 10.3), ylim=(0.2, 4.8))
+    ax.axis("off")
+
+    def box(x, y, text, width, colour="C0"):
+        ax.add_patch(FancyBboxPatch((x - width / 2, y - 0.4), width, 0.8,
+                                    boxstyle="round,pad=0.05", fc=colour, alpha=0.15,
+                                    ec=colour))
+        ax.text(x, y, text, ha="center", va="center", fontsize=10)
+
+    def arrow(start, end):
+        ax.annotate("", xy=end, xytext=start, arrowprops=dict(arrowstyle="->", color="0.3"))
+
+    box(0.55, 2.5, "input $x$", 0.95)
+    box(2.35, 2.5, f"{hidden_layers} dense layers\nof {hidden_units} units", 2.0)
+    box(4.6, 2.5, f"dense head:\n$3K$ = {3 * num_components} numbers", 2.1)
+    arrow((1.08, 2.5), (1.3, 2.5))
+    arrow((3.4, 2.5), (3.55, 2.5))
+    for y, text in ((4.1, "logits $z_k$\n→ softmax → $\\pi_k$"), (2.5, "means $\\mu_k$"),
+                    (0.9, "log-widths $s_k$\n→ exp → $\\sigma_k$")):
+        box(7.0, y, text, 2.0, colour="C1")
+        arrow((5.65, 2.5), (5.95, y))
+        arrow((8.05, y), (8.5, 2.5))
+    box(9.45, 2.5, "mixture\n$p(y \\mid x)$", 1.55, colour="C2")
+    ax.text(9.45, 1.65, "loss:\n$-\\log p(y \\mid x)$\nat the\nobserved $y$", ha="center",
+            va="top", fontsize=10)
+    return ax
+
+
 def plot_data(x, y, samples=None, ax=None, title="Data"):
     """Scatter of (x, y); ``samples=(x_s, y_s)`` overlays model samples in C3 (red)."""
     x, y = checks.column("x", x), checks.column("y", y)
