@@ -1,7 +1,7 @@
 """What only the chapters need; no other subpackage imports it.
 
-* ``plots``: the book's figures (data, loss curve, density heatmap, mixture parameters,
-  the PDF slice, the temperature GIF).
+* ``plots``: the book's figures (the network's diagram, data, loss curve, density heatmap,
+  mixture parameters, the PDF slice, the temperature GIF).
 * ``interactive``: the static sliders of the site (data computed at build time, drawn in
   the browser).
 * ``tables``: numbered, captioned tables.
@@ -14,5 +14,8 @@
   Fourier features of x against the plain input, tuned on validation data, over seeds;
   ``gap_along_x``: where along x those models lose their nats, and their learning curves;
   ``robot_arm_runs``: the robot arm's configurations over seeds; ``real_data_cv``: the
-  methods on the real data sets, by repeated k-fold cross-validation).
+  methods on the real data sets, by repeated k-fold cross-validation;
+  ``approximation_floor``: F(K) of both 1-D datasets, resolved and re-scored;
+  ``small_data_remedies``: the training remedies on small samples, each tuned on held-out
+  training pairs, over seeds).
 """
