@@ -166,6 +166,79 @@ def test_every_chapter_table_is_numbered_and_captioned():
     assert not problems, "tables without a numbered caption:\n" + "\n".join(problems)
 
 
+# ---------------------------------------------------------------- the chapters' prose (issue 24)
+
+# Phrases about how the book is made rather than about MDNs. Chapter prose never needs them;
+# the appendix page on how the book checks itself does. Each is narrow enough not to flag
+# teaching words ("build a model", "the core of", "machine learning", "machine epsilon").
+BOOKKEEPING = {
+    "CPU cores": r"\bcores\b",
+    "machine load": r"\bload average\b|\bloaded machine\b",
+    "the machine a result came from": r"\bon a machine with\b|\bthis machine\b",
+    "continuous integration": r"\bCI\b|\bcontinuous integration\b",
+    "the issue tracker": r"\bthe issue\b|\bissue #?\d+",
+    "byte counts": r"\b\d[\d,.]*\s*(?:kB|KB|MB|bytes)\b",
+    "assertions": r"\basserted\b|\bassertions?\b",
+    "the build": r"\bthe build\b|\bthe book builds?\b|\brebuilt\b|\bthis page has to run\b",
+    "caches": r"\bcached?\b|\bjupyter-cache\b",
+    "dates of runs": r"\b20\d\d-\d\d-\d\d\b",
+}
+
+
+def _prose(page):
+    """The visible prose of a built page: its <main> without code, outputs, math, scripts,
+    and without the collapsed exercise solutions (which are prose too, but optional)."""
+    main = _chapter_html(page)
+    main = re.sub(r"<details\b.*?</details>", " ", main, flags=re.S)
+    main = re.sub(r"<(pre|code|script|style)\b.*?</\1>", " ", main, flags=re.S)
+    main = re.sub(r'<span class="math[^"]*">.*?</span>|<div class="math[^"]*">.*?</div>', " ",
+                  main, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", main)
+    return re.sub(r"\s+", " ", text.replace("&nbsp;", " ").replace("\u00a0", " "))
+
+
+def _words(text):
+    return len(re.findall(r"[A-Za-z][A-Za-z'\u2019-]*|\d[\d.,]*", text))
+
+
+CHAPTER_PAGES = [p for p in NOTEBOOK_PAGES if re.match(r"book/\d\d_", p)] + ["book/guide.html"]
+
+
+def test_the_scan_for_bookkeeping_can_fail():
+    samples = ["trained on 2 cores", "a load average of 2.2", "the build must finish",
+               "220 kB of data", "run on 2026-11-26", "the issue that asked for it",
+               "this page has to run in a minute", "the cached model", "it is asserted below"]
+    missed = [s for s in samples if not any(re.search(r, s, re.I) for r in BOOKKEEPING.values())]
+    assert not missed, missed
+    teaching = ["build a model", "the core of the method", "machine learning",
+                "float16's machine epsilon", "a loss of 2.3 nats"]
+    flagged = [s for s in teaching if any(re.search(r, s, re.I) for r in BOOKKEEPING.values())]
+    assert not flagged, flagged
+
+
+def test_no_chapter_speaks_of_the_build_or_the_machine():
+    if not (SITE / "index.html").exists():
+        _unavailable(f"no site at {SITE}: run make book first")
+    found = []
+    for page in CHAPTER_PAGES:
+        prose = _prose(page)
+        for name, pattern in BOOKKEEPING.items():
+            for match in re.finditer(pattern, prose, re.I):
+                found.append(f"{page}: {name}: ...{prose[max(0, match.start() - 60):match.end() + 40]}...")
+    assert not found, "bookkeeping in the chapters' prose:\n" + "\n".join(found)
+
+
+MAX_PROSE_WORDS = {"book/05_temperature.html": 1_800, "book/07_report.html": 3_000}
+
+
+@pytest.mark.parametrize("page", sorted(MAX_PROSE_WORDS))
+def test_chapter_prose_stays_within_its_length(page):
+    if not (SITE / "index.html").exists():
+        _unavailable(f"no site at {SITE}: run make book first")
+    words = _words(_prose(page))
+    assert 300 < words <= MAX_PROSE_WORDS[page], f"{page}: {words} words of prose"
+
+
 # ---------------------------------------------------------------- in Chromium
 
 @pytest.fixture(scope="module")
