@@ -185,16 +185,46 @@ BOOKKEEPING = {
 }
 
 
+class _VisibleProse(HTMLParser):
+    """Collects the text of a page outside code, cell outputs, math, scripts and the
+    collapsed exercise solutions."""
+    SKIP_TAGS = {"pre", "code", "script", "style", "details"}
+    SKIP_CLASSES = {"cell_output", "math"}
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+            "track", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.skip_from, self.parts = 0, None, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        self.depth += 1
+        classes = (dict(attrs).get("class") or "").split()
+        if self.skip_from is None and (tag in self.SKIP_TAGS or self.SKIP_CLASSES & set(classes)):
+            self.skip_from = self.depth
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if self.skip_from == self.depth:
+            self.skip_from = None
+        self.depth -= 1
+
+    def handle_data(self, data):
+        if self.skip_from is None:
+            self.parts.append(data)
+
+
 def _prose(page):
-    """The visible prose of a built page: its <main> without code, outputs, math, scripts,
-    and without the collapsed exercise solutions (which are prose too, but optional)."""
-    main = _chapter_html(page)
-    main = re.sub(r"<details\b.*?</details>", " ", main, flags=re.S)
-    main = re.sub(r"<(pre|code|script|style)\b.*?</\1>", " ", main, flags=re.S)
-    main = re.sub(r'<span class="math[^"]*">.*?</span>|<div class="math[^"]*">.*?</div>', " ",
-                  main, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", main)
-    return re.sub(r"\s+", " ", text.replace("&nbsp;", " ").replace("\u00a0", " "))
+    """The visible prose of a built page's article: no code, outputs (the tables and figures
+    that code prints), math or scripts, and not the collapsed exercise solutions."""
+    html = (SITE / page).read_text(encoding="utf-8")
+    article = re.search(r"<article\b.*?</article>", html, re.S).group(0)
+    parser = _VisibleProse()
+    parser.feed(article)
+    return re.sub(r"\s+", " ", " ".join(parser.parts).replace("\u00a0", " "))
 
 
 def _words(text):
