@@ -14,6 +14,7 @@ import os
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import PowerNorm
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
@@ -120,7 +121,12 @@ def plot_loss_curve(history, floor=None, ax=None):
 
 
 def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=None):
-    """The learned p(y | x) on a grid, as an image, with the data on top."""
+    """The learned p(y | x) on a grid, as an image, with the data on top.
+
+    The colour scale is the square root of the density (``PowerNorm(0.5)``), up to its 99.5%
+    quantile: where one x has several branches each is lower than a lone branch, and a
+    linear scale would leave them dim beside the single-branch ends.
+    """
     x_low, x_high = _range("x_range", x_range)
     y_low, y_high = _range("y_range", y_range)
     resolution = checks.positive_int("resolution", resolution, minimum=2)
@@ -128,11 +134,12 @@ def plot_density_heatmap(model, x_range, y_range, data=None, resolution=200, ax=
     y_grid = np.linspace(y_low, y_high, resolution)
     density = component_densities(predict_mixture(model, x_grid), y_grid).sum(-1)
     fig, ax = _axes(ax)
-    image = ax.imshow(density.T, origin="lower", aspect="auto", cmap="viridis",
-                      extent=(x_low, x_high, y_low, y_high), vmax=np.quantile(density, 0.995))
-    fig.colorbar(image, ax=ax, label="p(y | x)")
+    norm = PowerNorm(gamma=0.5, vmin=0.0, vmax=float(np.quantile(density, 0.995)))
+    image = ax.imshow(density.T, origin="lower", aspect="auto", cmap="viridis", norm=norm,
+                      extent=(x_low, x_high, y_low, y_high))
+    fig.colorbar(image, ax=ax, label="p(y | x), square-root scale")
     if data is not None:
-        ax.scatter(data[0], data[1], s=1, alpha=0.08, color="white", rasterized=True)
+        ax.scatter(data[0], data[1], s=0.5, alpha=0.05, color="white", rasterized=True)
     ax.set(xlabel="x", ylabel="y", title="Learned conditional density p(y | x)",
            xlim=(x_low, x_high), ylim=(y_low, y_high))
     return fig
@@ -152,7 +159,8 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
 
     The i-th component shown takes colour ``C{i % 8}`` and, for each further group of
     eight, the next line style (weights) and marker (means), so no two of the first 32
-    differ by colour alone.
+    differ by colour alone; each is also numbered (1, 2, ...) in both panels at the x where
+    its weight peaks, so that a weight curve can be matched with its mean.
     """
     x_low, x_high = _range("x_range", x_range)
     resolution = checks.positive_int("resolution", resolution, minimum=2)
@@ -162,13 +170,18 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
     weights = np.exp(log_softmax(logits))
     shown = np.flatnonzero(weights.max(axis=0) > min_weight)   # components_carrying_weight
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    label_box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8)
     for i, k in enumerate(shown):
         colour, group = f"C{i % 8}", (i // 8) % len(LINE_STYLES)
         top.plot(x_grid, weights[:, k], lw=1.5, color=colour, ls=LINE_STYLES[group])
         visible = weights[:, k] > min_weight
         bottom.scatter(x_grid[visible], means[visible, k], s=4 if group == 0 else 9,
                        color=colour, marker=MARKERS[group],
-                       alpha=np.clip(weights[visible, k], 0.15, 1))
+                       alpha=np.clip(weights[visible, k], 0.35, 1))
+        peak = int(np.argmax(weights[:, k]))
+        for panel, value in ((top, weights[peak, k]), (bottom, means[peak, k])):
+            panel.annotate(str(i + 1), (x_grid[peak], value), fontsize=9, color=colour,
+                           fontweight="bold", ha="center", va="center", bbox=label_box)
     top.set(ylabel="weight $\\pi_k(x)$", ylim=(0, 1.02),
             title=f"The {len(shown)} of {weights.shape[1]} components with weight above "
                   f"{min_weight:.0%} somewhere")
