@@ -169,7 +169,7 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
     logits, means, _ = predict_params(model, x_grid)
     weights = np.exp(log_softmax(logits))
     shown = np.flatnonzero(weights.max(axis=0) > min_weight)   # components_carrying_weight
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
     label_box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8)
     for i, k in enumerate(shown):
         colour, group = f"C{i % 8}", (i // 8) % len(LINE_STYLES)
@@ -180,7 +180,7 @@ def plot_mixture_parameters(model, x_range, y_range=None, min_weight=0.01, resol
                        alpha=np.clip(weights[visible, k], 0.35, 1))
         peak = int(np.argmax(weights[:, k]))
         for panel, value in ((top, weights[peak, k]), (bottom, means[peak, k])):
-            panel.annotate(str(i + 1), (x_grid[peak], value), fontsize=9, color=colour,
+            panel.annotate(str(i + 1), (x_grid[peak], value), fontsize=10, color=colour,
                            fontweight="bold", ha="center", va="center", bbox=label_box)
     top.set(ylabel="weight $\\pi_k(x)$", ylim=(0, 1.02),
             title=f"The {len(shown)} of {weights.shape[1]} components with weight above "
