@@ -1,0 +1,129 @@
+"""Chapter 11's comparison of every registered method, over independent training runs, each
+network method with a small hyper-parameter search of its own.
+
+For each dataset with an exact floor, each training size n and each seed s: n training
+pairs drawn with seed s, and the same ``test_pairs`` test pairs (seed ``TEST_SEED``) for
+every method, size and seed. Every method of ``compare.METHODS`` (the kernel estimator as
+``kde_grid.ValidatedKernelDensity``) is fitted on those n pairs alone, with seed s:
+
+* a network method (one that accepts every setting of ``search``) tries each combination
+  of the ``search`` values on top of ``budget``, trained on the first
+  ``1 - validation_share`` of the n pairs and scored on the rest (mean NLL; mean CRPS for
+  a method without a density), and the best is trained again on all n pairs;
+* the kernel estimator chooses its bandwidths on a validation split of its own inside its
+  fit; it is fitted once.
+
+No method sees a pair outside its n training pairs before it is scored. Per run: the
+chosen settings and every candidate's validation score, and on the test pairs the mean
+NLL, the gap to the exact floor and the CRPS with their test-set standard errors, the
+coverage of the central interval of mass ``coverage_level`` and the training seconds of
+the final fit.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from mdn_utils.compare import report
+from mdn_utils.compare.kde_grid import ValidatedKernelDensity
+from mdn_utils.problems import datasets as data
+
+TEST_SEED = 10_000       # not among the training seeds: test pairs never repeat training pairs
+
+SETTINGS = {
+    "datasets": ["sinusoid_inverse", "bishop"], "sizes": [500, 2_000],
+    "seeds": [0, 1, 2, 3, 4], "test_pairs": 5_000, "coverage_level": 0.9,
+    "validation_share": 0.2,
+    "budget": {"steps": 4_000, "batch_size": 128, "jit_compile": False, "cache": False,
+               "eval_every": 4_000},
+    "search": {"learning_rate": [1e-3, 3e-3, 1e-2], "hidden_layers": [1, 2]},
+}
+SMOKE = {
+    "datasets": ["bishop"], "sizes": [200], "seeds": [0], "test_pairs": 300,
+    "budget": {"steps": 30, "batch_size": 64, "hidden_units": 8, "jit_compile": False,
+               "cache": False, "eval_every": 30},
+    "search": {"learning_rate": [1e-3, 1e-2]},
+}
+
+
+def candidates(search: dict) -> list[dict]:
+    """Every combination of the ``search`` values, as settings dicts (in a fixed order)."""
+    names = sorted(search)
+    return [dict(zip(names, values)) for values in itertools.product(*(search[n] for n in names))]
+
+
+def _specs(budget: dict, extra: dict) -> dict[str, report.MethodSpec]:
+    specs = report.method_specs({**budget, **extra}, classes={"kernel_cde": ValidatedKernelDensity})
+    return {spec.key: spec for spec in specs}
+
+
+def _validation_score(evaluation: report.Evaluation) -> tuple[str, float]:
+    if evaluation.nll is not None:
+        return "nll", float(np.mean(evaluation.nll))
+    return "crps", float(np.mean(evaluation.crps))
+
+
+def _summary(evaluation: report.Evaluation) -> dict:
+    out = {"crps": float(evaluation.crps.mean()),
+           "crps_standard_error": float(evaluation.crps.std(ddof=1) / np.sqrt(len(evaluation.crps))),
+           "coverage": float(np.mean(evaluation.inside)),
+           "training_seconds": evaluation.training_seconds}
+    if evaluation.nll is not None:
+        gap = evaluation.gap_estimate()
+        out.update(nll=float(np.mean(evaluation.nll)), gap=float(gap.value),
+                   gap_standard_error=float(gap.standard_error))
+    return out
+
+
+def one_run(dataset: str, n: int, seed: int, settings: dict) -> dict:
+    """Every method on the n pairs of ``seed`` (module docstring): {method key: summary}."""
+    x, y = data.sample(dataset, n, seed=seed)
+    x_test, y_test = data.sample(dataset, settings["test_pairs"], seed=TEST_SEED)
+    fit_rows = int(round(n * (1 - settings["validation_share"])))
+    level = settings["coverage_level"]
+    tried = candidates(settings["search"])
+    specs_by_candidate = [_specs(settings["budget"], c) for c in tried]
+    out = {}
+    for key, spec in _specs(settings["budget"], {}).items():
+        accepted = report.accepted_settings(spec.cls)
+        searched = all(name in accepted for name in settings["search"])
+        entry = {"name": None, "searched": searched}
+        if searched:
+            scores = []
+            for candidate_specs in specs_by_candidate:
+                validation = report.evaluate(candidate_specs[key], x[:fit_rows], y[:fit_rows],
+                                             x[fit_rows:], y[fit_rows:], dataset, seed=seed,
+                                             coverage_level=level)
+                score_name, value = _validation_score(validation)
+                scores.append(value)
+            best = int(np.nanargmin(np.where(np.isfinite(scores), scores, np.nan)))
+            entry.update(chosen=tried[best], validation_score=score_name,
+                         validation=scores)
+            spec = specs_by_candidate[best][key]
+        evaluation = report.evaluate(spec, x, y, x_test, y_test, dataset, seed=seed,
+                                     coverage_level=level)
+        entry["name"] = evaluation.name
+        out[key] = {**entry, **_summary(evaluation)}
+    return out
+
+
+def run(settings: dict, progress) -> dict:
+    """{"candidates": the searched settings, "floor_nll": {dataset: mean -log p_true on the
+    test pairs}, "runs": {dataset: {str(n): {method key: [one summary per seed]}}}}."""
+    total = len(settings["datasets"]) * len(settings["sizes"]) * len(settings["seeds"])
+    done = 0
+    runs, floor_nll = {}, {}
+    for dataset in settings["datasets"]:
+        x_test, y_test = data.sample(dataset, settings["test_pairs"], seed=TEST_SEED)
+        floor_nll[dataset] = float(-np.mean(data.get_dataset(dataset).log_density(x_test, y_test)))
+        runs[dataset] = {}
+        for n in settings["sizes"]:
+            by_method = {}
+            for seed in settings["seeds"]:
+                for key, summary in one_run(dataset, n, seed, settings).items():
+                    by_method.setdefault(key, []).append({"seed": seed, **summary})
+                done += 1
+                progress(done, total)
+            runs[dataset][str(n)] = by_method
+    return {"candidates": candidates(settings["search"]), "floor_nll": floor_nll, "runs": runs}
