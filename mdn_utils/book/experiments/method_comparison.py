@@ -27,6 +27,7 @@ import numpy as np
 
 from mdn_utils.compare import report
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
+from mdn_utils.diagnostics import scoring
 from mdn_utils.problems import datasets as data
 
 TEST_SEED = 10_000       # not among the training seeds: test pairs never repeat training pairs
@@ -34,16 +35,16 @@ TEST_SEED = 10_000       # not among the training seeds: test pairs never repeat
 SETTINGS = {
     "datasets": ["sinusoid_inverse", "bishop"], "sizes": [500, 2_000],
     "seeds": [0, 1, 2, 3, 4], "test_pairs": 5_000, "coverage_level": 0.9,
-    "validation_share": 0.2,
-    "budget": {"steps": 4_000, "batch_size": 128, "jit_compile": False, "cache": False,
-               "eval_every": 4_000},
-    "search": {"learning_rate": [1e-3, 3e-3, 1e-2], "hidden_layers": [1, 2]},
+    "validation_share": 0.2, "pit_x_bins": 5,
+    "budget": {"batch_size": 128, "jit_compile": False, "cache": False, "eval_every": 1_000},
+    "search": {"learning_rate": [1e-3, 3e-3, 1e-2], "hidden_layers": [1, 2],
+               "steps": [1_000, 4_000]},
 }
 SMOKE = {
-    "datasets": ["bishop"], "sizes": [200], "seeds": [0], "test_pairs": 300,
-    "budget": {"steps": 30, "batch_size": 64, "hidden_units": 8, "jit_compile": False,
-               "cache": False, "eval_every": 30},
-    "search": {"learning_rate": [1e-3, 1e-2]},
+    "datasets": ["bishop"], "sizes": [200], "seeds": [0], "test_pairs": 300, "pit_x_bins": 2,
+    "budget": {"batch_size": 64, "hidden_units": 8, "jit_compile": False, "cache": False,
+               "eval_every": 30},
+    "search": {"learning_rate": [1e-3, 1e-2], "steps": [30]},
 }
 
 
@@ -64,15 +65,27 @@ def _validation_score(evaluation: report.Evaluation) -> tuple[str, float]:
     return "crps", float(np.mean(evaluation.crps))
 
 
-def _summary(evaluation: report.Evaluation) -> dict:
+def _summary(evaluation: report.Evaluation, pit_x_bins: int) -> dict:
     out = {"crps": float(evaluation.crps.mean()),
            "crps_standard_error": float(evaluation.crps.std(ddof=1) / np.sqrt(len(evaluation.crps))),
            "coverage": float(np.mean(evaluation.inside)),
-           "training_seconds": evaluation.training_seconds}
+           "training_seconds": evaluation.training_seconds,
+           "draws_per_second": (None if np.isnan(evaluation.draws_per_second)
+                                else evaluation.draws_per_second)}
+    if evaluation.chosen:                  # what the method chose inside its fit
+        out["chosen_in_fit"] = evaluation.chosen
     if evaluation.nll is not None:
         gap = evaluation.gap_estimate()
         out.update(nll=float(np.mean(evaluation.nll)), gap=float(gap.value),
                    gap_standard_error=float(gap.standard_error))
+    if evaluation.pit is not None:
+        binned = scoring.pit_by_bin(evaluation.x_test, evaluation.pit, num_bins=pit_x_bins)
+        out["pit_bins"] = [{"x_low": b.x_low, "x_high": b.x_high, "count": b.count,
+                            "chi_square": b.chi_square, "chi_square_p": b.chi_square_p,
+                            "ks_p": b.ks_p, "histogram": list(b.histogram)}
+                           for b in binned.bins]
+    if evaluation.crossings is not None:
+        out["crossings"] = [int(c) for c in evaluation.crossings]
     return out
 
 
@@ -104,7 +117,7 @@ def one_run(dataset: str, n: int, seed: int, settings: dict) -> dict:
         evaluation = report.evaluate(spec, x, y, x_test, y_test, dataset, seed=seed,
                                      coverage_level=level)
         entry["name"] = evaluation.name
-        out[key] = {**entry, **_summary(evaluation)}
+        out[key] = {**entry, **_summary(evaluation, settings["pit_x_bins"])}
     return out
 
 
