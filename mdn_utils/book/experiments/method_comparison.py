@@ -13,8 +13,9 @@ every method, size and seed. Every method of ``compare.METHODS`` (the kernel est
 * the kernel estimator chooses its bandwidths on a validation split of its own inside its
   fit; it is fitted once.
 
-No method sees a pair outside its n training pairs before it is scored. Per run: the
-chosen settings and every candidate's validation score, and on the test pairs the mean
+No method sees a pair outside its n training pairs before it is scored. Per run: what
+the method cannot produce (the reasons its ``MetricUnavailable`` gave) and how its CRPS
+was computed, the chosen settings and every candidate's validation score, and on the test pairs the mean
 NLL, the gap to the exact floor and the CRPS with their test-set standard errors, the
 coverage of the central interval of mass ``coverage_level`` and the training seconds of
 the final fit.
@@ -66,7 +67,8 @@ def _validation_score(evaluation: report.Evaluation) -> tuple[str, float]:
 
 
 def _summary(evaluation: report.Evaluation, pit_x_bins: int) -> dict:
-    out = {"crps": float(evaluation.crps.mean()),
+    out = {"unavailable": dict(evaluation.unavailable), "crps_how": evaluation.crps_how,
+           "crps": float(evaluation.crps.mean()),
            "crps_standard_error": float(evaluation.crps.std(ddof=1) / np.sqrt(len(evaluation.crps))),
            "coverage": float(np.mean(evaluation.inside)),
            "training_seconds": evaluation.training_seconds,
