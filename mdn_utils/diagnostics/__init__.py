@@ -8,4 +8,6 @@ imports no TensorFlow, TensorFlow Probability or Keras, directly or through them
 * ``approximation``: the approximation floor, the best K-component Gaussian mixture's
   divergence from the exact conditional density.
 * ``gradients``: responsibilities and the closed-form derivatives of the mixture NLL.
+* ``runs``: statistics over independent training runs (a paired t-test over runs, Holm's
+  correction for many tests).
 """
