@@ -23,6 +23,27 @@ def test_only_runs_one_section_and_keeps_the_others(tmp_path, monkeypatch):
         results["section_machines"]["input_encoding"])
 
 
+def test_chapter_replaces_only_that_chapters_row(tmp_path, monkeypatch):
+    output = tmp_path / "bench.json"
+    rows = [{"chapter": "01_problem.ipynb", "seconds": 1.0}, {"chapter": "02_mixtures.ipynb", "seconds": 2.0}]
+    output.write_text(json.dumps({"machine": {"date": "before"}, "chapters": rows}))
+    executed = []
+
+    def alone(path):
+        executed.append(path.name)
+        return {"seconds": 9.0, "peak_mb": 100.0}
+
+    monkeypatch.setattr(bench, "execute_alone", alone)
+    bench.main([str(output), "--chapter", "02_mixtures.ipynb"])
+    results = json.loads(output.read_text())
+    assert executed == ["02_mixtures.ipynb"]
+    assert [r["seconds"] for r in results["chapters"]] == [1.0, 9.0]
+    assert results["machine"] == {"date": "before"}
+    assert set(results["section_machines"]) == {"chapters: 02_mixtures.ipynb"}
+    with pytest.raises(ValueError, match="names must be chapters"):
+        bench.main([str(output), "--chapter", "99_missing.ipynb"])
+
+
 def test_a_full_run_runs_every_section_in_order(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(bench, "_run_section", lambda section: calls.append(section) or [])

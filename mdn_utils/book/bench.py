@@ -19,7 +19,9 @@
    and peak memory (last: chapter 7 and the appendix read the other sections).
 
 ``section_machines[SECTION]`` records the machine, date and load (at the start and end) of
-each section's run; ``--only SECTION`` runs one section and keeps the file's others.
+each section's run; ``--only SECTION`` runs one section and keeps the file's others;
+``--chapter NOTEBOOK`` re-runs one chapter of section 6 and replaces its row (its machine
+under ``section_machines["chapters: NOTEBOOK"]``).
 """
 from __future__ import annotations
 
@@ -355,11 +357,23 @@ def execute_alone(path: Path) -> dict:
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
-def bench_chapters():
-    """Every chapter executed alone by ``execute_alone`` (not the appendix, which reads
-    this section)."""
+def chapter_paths(names=None) -> list[Path]:
+    """The chapters (numbered notebooks of book/), or those of them named in ``names``."""
+    paths = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    if names is None:
+        return paths
+    known = {path.name: path for path in paths}
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise ValueError(f"names must be chapters of book/, got {unknown} (known: {sorted(known)})")
+    return [known[name] for name in sorted(set(names))]
+
+
+def bench_chapters(names=None):
+    """Every chapter (or those in ``names``) executed alone by ``execute_alone`` (not the
+    appendix, which reads this section)."""
     results = []
-    for path in sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb")):
+    for path in chapter_paths(names):
         measured = execute_alone(path)
         results.append({"chapter": path.name, "cpus": 1, "empty_store": True, **measured})
         print(f"  {path.name:28s} {measured['seconds']:6.1f} s, peak "
@@ -375,7 +389,23 @@ def main(argv=None):
     parser.add_argument("--only", choices=SECTIONS, action="append",
                         help="run only this section (repeatable); the file's other sections "
                              "are kept")
+    parser.add_argument("--chapter", action="append", metavar="NOTEBOOK",
+                        help="execute only this chapter (repeatable, e.g. 04_training.ipynb) "
+                             "and replace its row of the chapters section; nothing else runs")
     options = parser.parse_args(argv)
+    if options.chapter:
+        results = json.loads(options.output.read_text())
+        machine = _machine()
+        measured = {row["chapter"]: row for row in bench_chapters(options.chapter)}
+        results["chapters"] = [measured.get(row["chapter"], row) for row in results["chapters"]]
+        results["chapters"] += [row for name, row in measured.items()
+                                if name not in {r["chapter"] for r in results["chapters"]}]
+        machine["load_average_end"] = _load_average()
+        results.setdefault("section_machines", {}).update(
+            {f"chapters: {name}": machine for name in measured})
+        options.output.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"wrote {options.output}")
+        return
     if options.only:   # keep the other sections (and the machine of the last full run)
         results = json.loads(options.output.read_text()) if options.output.exists() else {}
         sections = options.only
