@@ -670,6 +670,34 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url, page):
         f"{facts['clientWidth']} px; reaching past the edge: {facts['wide']}")
 
 
+FIGURE_BOXES = """
+return Array.from(document.querySelectorAll('.bd-article a.image-reference > img'), img => {
+  const box = img.parentElement;
+  return {src: img.getAttribute('src'), shown: img.getBoundingClientRect().width,
+          drawn: parseFloat(img.style.width), box: box.getBoundingClientRect().width,
+          scrolls: getComputedStyle(box).overflowX,
+          column: document.querySelector('.bd-article').getBoundingClientRect().width,
+          screen: window.innerWidth};
+});
+"""
+
+
+@pytest.mark.parametrize("page", ["book/05_temperature.html", "book/07_report.html",
+                                  "book/09_robot_arm.html", "book/11_alternatives.html",
+                                  "book/13_real_data.html"])
+def test_figures_keep_readable_text_on_a_phone(browser, site_url, page):
+    """On a phone a figure is shown at its size in inches or at 1.4 screen widths, whichever
+    is smaller (a 7.5-inch figure's 12-point text then stays at about 12 px instead of 8),
+    in a box that scrolls sideways inside the article column."""
+    browser.set_window_size(*PHONE)
+    browser.get(urljoin(site_url, page))
+    figures = browser.execute_script(FIGURE_BOXES)
+    assert figures, f"{page}: no figures"
+    problems = [f for f in figures if f["shown"] < min(f["drawn"], 1.4 * f["screen"]) - 1
+                or f["box"] > f["column"] + 1 or f["scrolls"] != "auto"]
+    assert not problems, f"{page}: {problems}"
+
+
 @pytest.mark.parametrize("page", ["book/07_report.html", "book/09_robot_arm.html"])
 def test_table_captions_fit_a_phone_screen(browser, site_url, page):
     """A wide table scrolls inside its box on a phone; its caption stays on the screen."""
@@ -681,6 +709,27 @@ def test_table_captions_fit_a_phone_screen(browser, site_url, page):
         "document.documentElement.clientWidth])")
     assert edges, f"{page}: no table captions"
     assert all(0 <= left and right <= width + 1 for left, right, width in edges), edges
+
+
+CAPTION_EDGES = """
+return Array.from(document.querySelectorAll('.pst-scrollable-table-container > table > caption'), c => {
+  const box = c.parentElement.parentElement.getBoundingClientRect(), edge = c.getBoundingClientRect();
+  return {caption: c.textContent.slice(0, 60), left: edge.left - box.left, right: box.right - edge.right};
+});
+"""
+
+
+@pytest.mark.parametrize("page", ["book/03_loss.html", "book/10_training_failures.html",
+                                  "book/11_alternatives.html"])
+def test_wide_table_captions_stay_inside_their_box_on_a_desktop(browser, site_url, page):
+    """A table wider than the column scrolls inside its box; its caption is not cut at the
+    box's right edge (those of tables 3.2, 10.2 and 11.2 were, at 1366 px)."""
+    browser.set_window_size(*DESKTOP)
+    browser.get(urljoin(site_url, page))
+    edges = browser.execute_script(CAPTION_EDGES)
+    assert edges, f"{page}: no table captions"
+    cut = [e for e in edges if e["left"] < -1 or e["right"] < -1]
+    assert not cut, f"{page}: captions reaching past their table's box: {cut}"
 
 
 CODE_CUT_WHEN_PRINTED = """
@@ -835,7 +884,8 @@ def test_chapter_list_opens_by_its_button_and_its_links_work(browser, site_url, 
 @pytest.mark.parametrize("size", [PHONE, (1024, 768)], ids=["phone", "tablet"])
 def test_on_this_page_opens_by_its_button_and_its_links_work(browser, site_url, size):
     """Below 1200 px the page's own table of contents is behind the "On this page" button
-    in the article header: the button shows it, and a section in it can be followed."""
+    in the article header: the button shows it, a section in it can be followed, and
+    following it closes the contents, so that the section is not hidden behind them."""
     _open_page(browser, site_url, CHAPTER_FOR_NAVIGATION, size)
     section_links = "#pst-page-toc-nav a.nav-link"
     assert not _visible(browser, section_links), "the page's contents are shown before asking"
@@ -848,6 +898,8 @@ def test_on_this_page_opens_by_its_button_and_its_links_work(browser, site_url, 
     links[-1].click()
     _wait_for(browser, lambda: browser.current_url.endswith("#" + anchor),
               f"following the section link #{anchor} did not go there")
+    _wait_for(browser, lambda: not _visible(browser, section_links),
+              f"the page's contents stayed open over the section at {size[0]} px")
     browser.set_window_size(1280, 1600)
 
 

@@ -61,6 +61,17 @@ def test_plus_minus_joins_a_line_break_or_a_glued_number_in_the_next_text_node()
     assert other.astext() == "next paragraph"
 
 
+def test_a_number_keeps_its_interval_statistic_and_unit_on_one_line():
+    document = _document("Coverage 0.90 [0.87, 0.91], share 49.64% (-1.6), speed 0.29 M draws; "
+                         "chapter 5 (the loss) and ``0.90 [0.87, 0.91]``.\n")
+    figures._keep_number_groups_together(document)
+    text = "".join(str(t) for t in document.findall(nodes.Text))
+    assert "0.90\u00a0[0.87,\u00a00.91]" in text
+    assert "49.64%\u00a0(-1.6)" in text and "0.29\u00a0M" in text
+    assert "chapter 5 (the loss)" in text                   # words in parentheses: unchanged
+    assert "0.90 [0.87, 0.91]" in text                        # code is shown as written
+
+
 def test_only_the_listed_mathjax_files_are_kept(tmp_path):
     root = tmp_path / "_static" / "mathjax"
     files = ["tex-chtml.js", "tex-svg.js", "input/tex/extensions/boldsymbol.js",

@@ -16,7 +16,9 @@
   channels) is replaced by that version, if smaller. Plots are mostly flat colour and
   anti-aliased edges: this keeps them as they look at about 40% of the bytes.
 * **"x ± y" on one line.** The spaces around "±" in the text (tables included) become
-  no-break spaces, so "2.986 ± 0.018" never wraps inside a narrow table cell.
+  no-break spaces, so "2.986 ± 0.018" never wraps inside a narrow table cell; so do the
+  spaces that tie a number to its interval or statistic ("0.90 [0.87, 0.91]",
+  "49.64% (-1.6)") and to its unit of millions ("0.29 M").
 """
 import io
 import os
@@ -34,6 +36,15 @@ STILL_SUFFIX = "-still.png"
 _NO_BREAK = "\u00a0"
 _SPACE_BEFORE_PLUS_MINUS = re.compile(r"[ \t\n]+±")
 _SPACE_AFTER_PLUS_MINUS = re.compile(r"±[ \t\n]+")
+# A number and what belongs to it: its interval in brackets, a number in parentheses after
+# it, "M" for millions.
+_NUMBER = r"-?\d[\d.,]*%?"
+_NUMBER_GROUPS = [
+    (re.compile(rf"({_NUMBER})[ \t\n]+(\[{_NUMBER},)"), "\\1" + _NO_BREAK + "\\2"),
+    (re.compile(rf"(\[{_NUMBER},)[ \t\n]+({_NUMBER}\])"), "\\1" + _NO_BREAK + "\\2"),
+    (re.compile(rf"({_NUMBER})[ \t\n]+(\({_NUMBER}\))"), "\\1" + _NO_BREAK + "\\2"),
+    (re.compile(rf"({_NUMBER})[ \t\n]+(M\b)"), "\\1" + _NO_BREAK + "\\2"),
+]
 # Text that is shown as written: code, math, raw HTML.
 _VERBATIM = (nodes.FixedTextElement, nodes.literal, nodes.math, nodes.raw)
 
@@ -99,6 +110,17 @@ def _keep_plus_minus_together(doctree):
             texts[i - 1] = _replace(texts[i - 1], re.sub(r"[ \t\n]+$", _NO_BREAK, before))
 
 
+def _keep_number_groups_together(doctree):
+    """No-break spaces inside each of ``_NUMBER_GROUPS`` within one text node."""
+    for text in list(doctree.findall(nodes.Text)):
+        if any(isinstance(a, _VERBATIM) for a in _ancestors(text)):
+            continue
+        joined = str(text)
+        for pattern, replacement in _NUMBER_GROUPS:
+            joined = pattern.sub(replacement, joined)
+        _replace(text, joined)
+
+
 def _replace(text, new):
     if new == str(text):
         return text
@@ -129,6 +151,7 @@ def _on_doctree_resolved(app, doctree, docname):
         return
     _size_images(app, doctree)
     _keep_plus_minus_together(doctree)
+    _keep_number_groups_together(doctree)
 
 
 def compress_png(path: Path) -> bool:

@@ -26,3 +26,13 @@ document.addEventListener("DOMContentLoaded", () => {
     (picture.closest("a") || picture).after(button);
   }
 });
+
+/* "On this page" on a narrow screen: the theme opens the page's sections in a dialog over
+   the page. Following one of its links scrolled the page behind the dialog but left the
+   dialog open; close it, so that the reader sees the section. */
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("#pst-secondary-sidebar-modal a[href^='#']");
+  if (link) {
+    link.closest("dialog").close();
+  }
+});
