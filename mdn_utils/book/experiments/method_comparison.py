@@ -15,10 +15,15 @@ every method, size and seed. Every method of ``compare.METHODS`` (the kernel est
 
 No method sees a pair outside its n training pairs before it is scored. Per run: what
 the method cannot produce (the reasons its ``MetricUnavailable`` gave) and how its CRPS
-was computed, the chosen settings and every candidate's validation score, and on the test pairs the mean
-NLL, the gap to the exact floor and the CRPS with their test-set standard errors, the
-coverage of the central interval of mass ``coverage_level`` and the training seconds of
-the final fit.
+was computed; the chosen settings and every candidate's validation score; on the test
+pairs, the mean NLL, the gap to the exact floor and the CRPS with their test-set standard
+errors, and the coverage of the central interval of mass ``coverage_level``; the training
+seconds and sampling speed of the final fit; what a method chose inside its fit (the
+kernel estimator's bandwidth factors); for a method with a CDF, the PIT tests in
+``pit_x_bins`` equal-count bins of x (``scoring.pit_by_bin``: per bin its x range, count,
+chi-square and Kolmogorov-Smirnov p-values and PIT histogram); and for quantile
+regression its crossings (pairs of neighbouring levels crossed, test x with a crossing,
+test x checked).
 """
 from __future__ import annotations
 
