@@ -7,11 +7,11 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
     store         the one store of computed results, keyed by the code that made them
                   (one module, beside checks)
     problems      the datasets: datasets (synthetic, with an exact density), robot_arm,
-                  real (the CSV files in problems/data)
+                  arm_edges, real (the CSV files in problems/data)
     core          the MDN: params, mixture, losses, model, device, loop, train, trained,
                   baseline, sampling, box_transform, stability
     diagnostics   measurements of a fitted model: scoring (every score, for the
-                  chapters and compare alike), approximation, gradients
+                  chapters and compare alike), approximation, gradients, runs
     compare       the MDN's alternatives behind one estimator interface: base,
                   crossval, gaussian, mdn, kde, kde_grid, binned, flow, quantile,
                   networks, report
@@ -20,7 +20,7 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
                   experiments.input_encoding, experiments.gap_along_x,
                   experiments.robot_arm_runs,
                   experiments.real_data_cv, experiments.approximation_floor,
-                  experiments.small_data_remedies)
+                  experiments.small_data_remedies, experiments.method_comparison)
 
 checks, store, problems and diagnostics import no TensorFlow, TensorFlow Probability or
 Keras, and nothing in the package but ``book`` itself imports ``book``'s modules.

@@ -17,5 +17,6 @@
   methods on the real data sets, by repeated k-fold cross-validation;
   ``approximation_floor``: F(K) of both 1-D datasets, resolved and re-scored;
   ``small_data_remedies``: the training remedies on small samples, each tuned on held-out
-  training pairs, over seeds).
+  training pairs, over seeds; ``method_comparison``: chapter 11's methods on both exact
+  floors over seeds, each network method tuned on its own validation split).
 """
