@@ -20,7 +20,8 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
                   experiments.input_encoding, experiments.gap_along_x,
                   experiments.robot_arm_runs,
                   experiments.real_data_cv, experiments.approximation_floor,
-                  experiments.small_data_remedies, experiments.method_comparison)
+                  experiments.small_data_remedies, experiments.method_comparison,
+                  experiments.default_search)
 
 checks, store, problems and diagnostics import no TensorFlow, TensorFlow Probability or
 Keras, and nothing in the package but ``book`` itself imports ``book``'s modules.

@@ -76,6 +76,18 @@ def test_the_encoded_runs_use_the_encoding_chosen_on_the_one_dimensional_data():
     chosen = encoding["settings"]["candidates"][encoding["result"]["chosen"]]
     assert results.experiment("robot_arm_runs")._FOURIER == chosen
     assert results.experiment("gap_along_x").SETTINGS["encoding"] == chosen
+    search = results.experiment("default_search").SETTINGS["candidates"]
+    assert search["Fourier ladder 8, half period"] == chosen
+
+
+def test_the_default_search_refuses_candidates_without_the_default_before_training():
+    search = results.experiment("default_search")
+    settings = dict(search.SMOKE, candidates={"wider": {"hidden_units": 128}})
+    with pytest.raises(ValueError, match="candidates must include 'default'"):
+        search.run({**search.SETTINGS, **settings}, lambda done, total: None)
+    budgets = {"bishop": 60}
+    with pytest.raises(ValueError, match="budget_seconds must name every dataset"):
+        search.run({**search.SETTINGS, "budget_seconds": budgets}, lambda done, total: None)
 
 
 @pytest.mark.slow

@@ -18,5 +18,7 @@
   ``approximation_floor``: F(K) of both 1-D datasets, resolved and re-scored;
   ``small_data_remedies``: the training remedies on small samples, each tuned on held-out
   training pairs, over seeds; ``method_comparison``: chapter 11's methods on both exact
-  floors over seeds, each network method tuned on its own validation split).
+  floors over seeds, each network method tuned on its own validation split;
+  ``default_search``: candidate default settings over seeds on three datasets, each run
+  given the same training time).
 """
