@@ -43,7 +43,7 @@ from mdn_utils import checks
 from mdn_utils.compare.kde import KernelConditionalDensity
 from mdn_utils.core.params import LOG_SQRT_2PI
 
-DEFAULT_FACTORS = (0.2, 0.3, 0.45, 0.65, 1.0, 1.5)
+DEFAULT_FACTORS = (0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.45, 0.65, 1.0, 1.5)
 SPLITS = ("rows", "x_values")
 
 
