@@ -105,3 +105,15 @@ def test_the_first_entries_of_the_stored_floor_are_reproduced_exactly():
                 stored["result"]["bishop"][kind][k]["kl"], rel=1e-9, abs=1e-12), (k, kind)
     assert rerun["resolved"]["2"]["kl"] != pytest.approx(
         stored["result"]["bishop"]["resolved"]["2"]["kl"] * 1.001, rel=1e-9)
+
+
+def test_map_pinned_keeps_the_order_of_the_tasks_and_pins_each_worker_to_one_cpu():
+    import os
+    tasks = [(2, k) for k in range(7)]
+    assert results.map_pinned(pow, tasks) == [2 ** k for k in range(7)]
+    done = []
+    cpus = results.map_pinned(os.sched_getaffinity, [(0,)] * 4, lambda: done.append(1))
+    assert len(done) == 4
+    assert all(len(c) == 1 and c <= os.sched_getaffinity(0) for c in cpus)
+    with pytest.raises(TypeError, match="function must be callable"):
+        results.map_pinned("pow", tasks)

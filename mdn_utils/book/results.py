@@ -28,6 +28,7 @@ import argparse
 import datetime
 import importlib
 import json
+import multiprocessing
 import os
 import pkgutil
 import platform
@@ -133,6 +134,39 @@ def run_experiment(name: str, *, smoke: bool = False, progress: bool = True,
         store.write_atomically(result_path(name, folder), lambda partial: partial.write_text(
             json.dumps(record, indent=1, sort_keys=True) + "\n"))
     return record
+
+
+def _pin_to_one_cpu(cpus) -> None:
+    """Pool initializer: this worker runs on one CPU of the queue ``cpus`` from now on."""
+    os.sched_setaffinity(0, {cpus.get()})
+
+
+def _numbered_call(task: tuple) -> tuple:
+    i, function, arguments = task
+    return i, function(*arguments)
+
+
+def map_pinned(function, tasks: list, progress=None) -> list:
+    """``[function(*arguments) for arguments in tasks]``, in the order of ``tasks``, computed
+    by one worker process per CPU this process may use, each pinned to its CPU and started
+    afresh (a TensorFlow of its own). For independent training runs of an experiment:
+    ``function`` must be a module-level function (workers import it by name) whose result
+    depends on its arguments only. ``progress()``, if given, is called after each task."""
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {function!r}")
+    numbered = [(i, function, tuple(arguments)) for i, arguments in enumerate(tasks)]
+    cpus = sorted(os.sched_getaffinity(0))
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    for cpu in cpus:
+        queue.put(cpu)
+    out = [None] * len(numbered)
+    with context.Pool(len(cpus), initializer=_pin_to_one_cpu, initargs=(queue,)) as pool:
+        for i, value in pool.imap_unordered(_numbered_call, numbered):
+            out[i] = value
+            if progress is not None:
+                progress()
+    return out
 
 
 def stored(name: str, folder: Path | None = None) -> dict:

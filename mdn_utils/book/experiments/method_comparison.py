@@ -23,14 +23,17 @@ kernel estimator's bandwidth factors); for a method with a CDF, the PIT tests in
 ``pit_x_bins`` equal-count bins of x (``scoring.pit_by_bin``: per bin its x range, count,
 chi-square and Kolmogorov-Smirnov p-values and PIT histogram); and for quantile
 regression its crossings (pairs of neighbouring levels crossed, test x with a crossing,
-test x checked).
+test x checked). The runs (dataset, n, seed) are independent and spread over the CPUs,
+one worker process each (``results.map_pinned``).
 """
 from __future__ import annotations
 
 import itertools
+import os
 
 import numpy as np
 
+from mdn_utils.book import results
 from mdn_utils.compare import report
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
 from mdn_utils.diagnostics import scoring
@@ -43,8 +46,8 @@ SETTINGS = {
     "seeds": [0, 1, 2, 3, 4], "test_pairs": 5_000, "coverage_level": 0.9,
     "validation_share": 0.2, "pit_x_bins": 5,
     "budget": {"batch_size": 128, "jit_compile": False, "cache": False, "eval_every": 1_000},
-    "search": {"learning_rate": [1e-3, 3e-3, 1e-2], "hidden_layers": [1, 2],
-               "steps": [1_000, 4_000]},
+    "search": {"learning_rate": [1e-3, 3e-3, 1e-2, 3e-2], "hidden_layers": [1, 2],
+               "steps": [1_000, 3_000, 9_000]},
 }
 SMOKE = {
     "datasets": ["bishop"], "sizes": [200], "seeds": [0], "test_pairs": 300, "pit_x_bins": 2,
@@ -130,20 +133,24 @@ def one_run(dataset: str, n: int, seed: int, settings: dict) -> dict:
 
 def run(settings: dict, progress) -> dict:
     """{"candidates": the searched settings, "floor_nll": {dataset: mean -log p_true on the
-    test pairs}, "runs": {dataset: {str(n): {method key: [one summary per seed]}}}}."""
-    total = len(settings["datasets"]) * len(settings["sizes"]) * len(settings["seeds"])
-    done = 0
+    test pairs}, "runs": {dataset: {str(n): {method key: [one summary per seed]}}},
+    "processes": the worker processes (CPUs) the runs were spread over}."""
+    tasks = [(dataset, n, seed, settings) for dataset in settings["datasets"]
+             for n in settings["sizes"] for seed in settings["seeds"]]
+    done = []
+
+    def one_more():
+        done.append(1)
+        progress(len(done), len(tasks))
+
+    summaries = results.map_pinned(one_run, tasks, one_more)
     runs, floor_nll = {}, {}
+    for (dataset, n, seed, _), by_key in zip(tasks, summaries):
+        by_method = runs.setdefault(dataset, {}).setdefault(str(n), {})
+        for key, summary in by_key.items():
+            by_method.setdefault(key, []).append({"seed": seed, **summary})
     for dataset in settings["datasets"]:
         x_test, y_test = data.sample(dataset, settings["test_pairs"], seed=TEST_SEED)
         floor_nll[dataset] = float(-np.mean(data.get_dataset(dataset).log_density(x_test, y_test)))
-        runs[dataset] = {}
-        for n in settings["sizes"]:
-            by_method = {}
-            for seed in settings["seeds"]:
-                for key, summary in one_run(dataset, n, seed, settings).items():
-                    by_method.setdefault(key, []).append({"seed": seed, **summary})
-                done += 1
-                progress(done, total)
-            runs[dataset][str(n)] = by_method
-    return {"candidates": candidates(settings["search"]), "floor_nll": floor_nll, "runs": runs}
+    return {"candidates": candidates(settings["search"]), "floor_nll": floor_nll, "runs": runs,
+            "processes": len(os.sched_getaffinity(0))}
