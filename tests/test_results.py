@@ -117,3 +117,14 @@ def test_map_pinned_keeps_the_order_of_the_tasks_and_pins_each_worker_to_one_cpu
     assert all(len(c) == 1 and c <= os.sched_getaffinity(0) for c in cpus)
     with pytest.raises(TypeError, match="function must be callable"):
         results.map_pinned("pow", tasks)
+
+
+@pytest.mark.slow
+def test_a_candidate_whose_training_diverges_is_passed_over_in_the_method_comparison():
+    comparison = results.experiment("method_comparison")
+    settings = {**comparison.SETTINGS, **comparison.SMOKE}
+    settings["search"] = {"learning_rate": [1e6, 1e-3], "steps": [30]}
+    run = comparison.one_run("bishop", 200, 0, settings)["mdn"]
+    assert run["validation"][0] is None and np.isfinite(run["validation"][1])
+    assert run["chosen"]["learning_rate"] == 1e-3 and run["diverged_refits"] == 0
+    assert np.isfinite(run["gap"])

@@ -9,7 +9,10 @@ every method, size and seed. Every method of ``compare.METHODS`` (the kernel est
 * a network method (one that accepts every setting of ``search``) tries each combination
   of the ``search`` values on top of ``budget``, trained on the first
   ``1 - validation_share`` of the n pairs and scored on the rest (mean NLL; mean CRPS for
-  a method without a density), and the best is trained again on all n pairs;
+  a method without a density), and the best is trained again on all n pairs. A candidate
+  whose training diverges (``train.NonFiniteLoss``) scores +inf (stored as None); if the
+  chosen one diverges when trained on all n pairs, the next best is used
+  (``diverged_refits`` counts how many were passed over);
 * the kernel estimator chooses its bandwidths on a validation split of its own inside its
   fit; it is fitted once.
 
@@ -46,7 +49,7 @@ SETTINGS = {
     "seeds": [0, 1, 2, 3, 4], "test_pairs": 5_000, "coverage_level": 0.9,
     "validation_share": 0.2, "pit_x_bins": 5,
     "budget": {"batch_size": 128, "jit_compile": False, "cache": False, "eval_every": 1_000},
-    "search": {"learning_rate": [1e-3, 3e-3, 1e-2, 3e-2], "hidden_layers": [1, 2],
+    "search": {"learning_rate": [1e-3, 3e-3, 1e-2, 3e-2], "hidden_layers": [2],
                "steps": [1_000, 3_000, 9_000]},
 }
 SMOKE = {
@@ -112,20 +115,34 @@ def one_run(dataset: str, n: int, seed: int, settings: dict) -> dict:
         accepted = report.accepted_settings(spec.cls)
         searched = all(name in accepted for name in settings["search"])
         entry = {"name": None, "searched": searched}
+        ranked = [None]                     # a method without a search is fitted as it is
         if searched:
-            scores = []
+            scores, score_name = [], None
             for candidate_specs in specs_by_candidate:
-                validation = report.evaluate(candidate_specs[key], x[:fit_rows], y[:fit_rows],
-                                             x[fit_rows:], y[fit_rows:], dataset, seed=seed,
-                                             coverage_level=level)
+                try:
+                    validation = report.evaluate(candidate_specs[key], x[:fit_rows],
+                                                 y[:fit_rows], x[fit_rows:], y[fit_rows:],
+                                                 dataset, seed=seed, coverage_level=level)
+                except FloatingPointError:     # training diverged (train.NonFiniteLoss)
+                    scores.append(float("inf"))
+                    continue
                 score_name, value = _validation_score(validation)
                 scores.append(value)
-            best = int(np.nanargmin(np.where(np.isfinite(scores), scores, np.nan)))
+            finite = np.where(np.isfinite(scores), scores, np.inf)
+            ranked = [int(i) for i in np.argsort(finite, kind="stable")]
+        for diverged, best in enumerate(ranked):
+            final_spec = spec if best is None else specs_by_candidate[best][key]
+            try:
+                evaluation = report.evaluate(final_spec, x, y, x_test, y_test, dataset,
+                                             seed=seed, coverage_level=level)
+                break
+            except FloatingPointError:
+                if diverged == len(ranked) - 1:
+                    raise
+        if searched:
             entry.update(chosen=tried[best], validation_score=score_name,
-                         validation=scores)
-            spec = specs_by_candidate[best][key]
-        evaluation = report.evaluate(spec, x, y, x_test, y_test, dataset, seed=seed,
-                                     coverage_level=level)
+                         validation=[v if np.isfinite(v) else None for v in scores],
+                         diverged_refits=diverged)
         entry["name"] = evaluation.name
         out[key] = {**entry, **_summary(evaluation, settings["pit_x_bins"])}
     return out
