@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdn_utils.book import results
 from mdn_utils.compare import report
 from mdn_utils.compare.crossval import fold_means
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
@@ -26,8 +25,8 @@ from mdn_utils.compare.mdn import (MixtureDensityNetwork, NoiseRegularisedMDN,
 from mdn_utils.problems import real
 
 SETTINGS = {
-    "datasets": ["old_faithful", "motorcycle"], "folds": 5, "seeds": [0, 1, 2, 3, 4],
-    "budget": {"steps": 500, "batch_size": 128, "learning_rate": 5e-3, "hidden_layers": 2,
+    "datasets": ["old_faithful", "motorcycle"], "folds": 5, "seeds": [0, 1, 2],
+    "budget": {"steps": 500, "batch_size": 128, "learning_rate": 5e-3, "hidden_layers": 1,
                "jit_compile": False, "cache": False, "eval_every": 500},
     "coverage": 0.9, "k_candidates": [2, 4, 8], "noise_c": 1.0, "methods": None}
 SMOKE = {"folds": 2, "seeds": [0],
@@ -61,31 +60,23 @@ def data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x, np.float64).reshape(-1), np.asarray(y, np.float64).reshape(-1)
 
 
-def one_repeat(name: str, seed: int, settings: dict) -> dict:
-    """One repeat of the cross-validation of every method on the data set ``name``: the
-    folds of ``seed``, each fit seeded with it (``report.cross_validated``)."""
-    x, y = data(name)
-    return report.cross_validated(method_specs(settings), x, y, settings["folds"], seed=seed,
-                                  coverage_level=settings["coverage"], use_cache=False)
-
-
 def run(settings: dict, progress) -> dict:
     """{dataset: {"n", "methods": {key: {"name", "fold_nll" ([R, k] or None), "fold_crps",
     "coverage" ([R] shares), "example_nll" ([n] or None), "training_seconds" ([R]),
-    "chosen" ([R][k])}}}}. The repeats are spread over the CPUs (``results.map_pinned``)."""
+    "chosen" ([R][k])}}}}."""
     specs = method_specs(settings)
     seeds, folds = settings["seeds"], settings["folds"]
-    tasks = [(name, seed, settings) for name in settings["datasets"] for seed in seeds]
-    done = []
-
-    def one_more():
-        done.append(1)
-        progress(len(done), len(tasks))
-
-    evaluated = results.map_pinned(one_repeat, tasks, one_more)
+    done, total = 0, len(settings["datasets"]) * len(seeds)
     out = {}
     for name in settings["datasets"]:
-        repeats = [e for (task_name, _, _), e in zip(tasks, evaluated) if task_name == name]
+        x, y = data(name)
+        repeats = []
+        for seed in seeds:
+            repeats.append(report.cross_validated(specs, x, y, folds, seed=seed,
+                                                  coverage_level=settings["coverage"],
+                                                  use_cache=False))
+            done += 1
+            progress(done, total)
         methods = {}
         for spec in specs:
             runs = [r[spec.key] for r in repeats]
@@ -98,5 +89,5 @@ def run(settings: dict, progress) -> dict:
                 "example_nll": None if nll is None else nll.mean(axis=0).tolist(),
                 "training_seconds": [r.training_seconds for r in runs],
                 "chosen": [r.chosen for r in runs]}
-        out[name] = {"n": len(data(name)[1]), "methods": methods}
+        out[name] = {"n": len(y), "methods": methods}
     return out
