@@ -14,7 +14,7 @@ contracts in pyproject.toml, checked by tests/test_import_contract.py)::
                   chapters and compare alike), approximation, gradients, runs
     compare       the MDN's alternatives behind one estimator interface: base,
                   crossval, gaussian, mdn, kde, kde_grid, binned, flow, quantile,
-                  networks, report
+                  networks, report, tuning
     book          what only the chapters need: plots, interactive, tables,
                   remedies, bench, results (stored experiments: experiments.default_gap,
                   experiments.input_encoding, experiments.gap_along_x,

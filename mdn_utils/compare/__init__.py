@@ -21,6 +21,8 @@ by ``diagnostics.scoring``, like the MDN chapters). Imports the layers below it 
 * ``report``: the comparison runs of the chapters (every method on one dataset, or
   cross-validated with held-out NLL and CRPS pooled, for real data that have no floor),
   their scores per test example, and their stored results.
+* ``tuning``: a method's own small hyper-parameter search (each candidate trained on part
+  of the training pairs and scored on the rest, the best refitted on all of them).
 
 y is 1-D (a scalar per example) for every method; x may be ``[n]`` or ``[n, Dx]``.
 Adding a method is one class with ``_fit`` and the hooks it can implement; list it in

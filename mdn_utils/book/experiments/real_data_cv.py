@@ -1,39 +1,50 @@
-"""Chapter 13's comparison on real data, cross-validated and repeated.
+"""Chapter 13's comparison on real data, cross-validated and repeated, every network method
+with a small hyper-parameter search of its own inside each fold.
 
 Every method of ``compare.METHODS`` (the kernel estimator with its bandwidths validated)
 and three small-data variants (the MDN with K chosen by validation NLL inside each fit,
 the MDN with noise regularisation, the kernel estimator validated on a split by x value)
 on Old Faithful and the motorcycle data: k-fold cross-validation with k = ``folds``,
 repeated once per seed in ``seeds`` (seed r splits the rows by ``crossval.kfold(n, k, r)``
-and seeds every fit of that repeat). The networks share one ``budget``.
+and seeds every fit of that repeat). In each fold a network method is tuned by
+``tuning.tuned_evaluate`` over the ``search`` values on top of ``budget`` (trained on a
+seeded ``1 - validation_share`` of the fold's training rows, scored on the rest, the best
+trained again on all of them); the test fold is never seen before it is scored. The
+repeats (data set, seed) are independent and spread over the CPUs (``results.map_pinned``).
 
 Per data set and method the result keeps, for each repeat r and fold j, the mean held-out
 NLL and CRPS of the fold's test pairs (``[R, k]``: the input of
 ``crossval.repeated_kfold_mean``), the share of held-out y inside the central interval of
 mass ``coverage`` per repeat, each example's held-out NLL averaged over the repeats, the
-training time per repeat and what each fit chose (bandwidth factors, K).
+training time per repeat (the final fits only), the searched setting chosen in each fold
+(``[R][k]``, None for a method without a search) and what each fit chose inside it
+(bandwidth factors, K).
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
-from mdn_utils.compare import report
-from mdn_utils.compare.crossval import fold_means
+from mdn_utils.book import results
+from mdn_utils.compare import report, tuning
+from mdn_utils.compare.crossval import fold_means, kfold
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
 from mdn_utils.compare.mdn import (MixtureDensityNetwork, NoiseRegularisedMDN,
                                    ValidatedMixtureDensityNetwork)
 from mdn_utils.problems import real
 
 SETTINGS = {
-    "datasets": ["old_faithful", "motorcycle"], "folds": 5, "seeds": [0, 1, 2],
-    "budget": {"steps": 500, "batch_size": 128, "learning_rate": 5e-3, "hidden_layers": 1,
-               "jit_compile": False, "cache": False, "eval_every": 500},
-    "coverage": 0.9, "k_candidates": [2, 4, 8], "noise_c": 1.0, "methods": None}
+    "datasets": ["old_faithful", "motorcycle"], "folds": 5, "seeds": [0, 1, 2, 3, 4],
+    "budget": {"batch_size": 128, "jit_compile": False, "cache": False, "eval_every": 500},
+    "search": {"learning_rate": [1e-3, 3e-3, 1e-2, 3e-2], "steps": [100, 300, 1_000, 3_000]},
+    "validation_share": 0.2, "coverage": 0.9, "k_candidates": [2, 4, 8], "noise_c": 1.0,
+    "methods": None}
 SMOKE = {"folds": 2, "seeds": [0],
          "methods": ["homoscedastic_gaussian", "mdn_validated_k", "kernel_cde_by_x"],
-         "budget": {"steps": 10, "batch_size": 32, "learning_rate": 5e-3, "hidden_layers": 1,
-                    "hidden_units": 8, "jit_compile": False, "cache": False,
-                    "eval_every": 10}}
+         "budget": {"batch_size": 32, "hidden_layers": 1, "hidden_units": 8,
+                    "jit_compile": False, "cache": False, "eval_every": 10},
+         "search": {"learning_rate": [5e-3], "steps": [10, 20]}}
 
 
 def method_specs(settings: dict) -> list[report.MethodSpec]:
@@ -60,34 +71,68 @@ def data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x, np.float64).reshape(-1), np.asarray(y, np.float64).reshape(-1)
 
 
+def one_repeat(name: str, seed: int, settings: dict) -> dict:
+    """One repeat of k-fold cross-validation on data set ``name`` split with ``seed``:
+    {method key: {"name", "nll" ([n] held-out, rows in data order, or None), "crps" ([n]),
+    "inside" ([n]), "training_seconds", "searched" ([k] chosen settings or None),
+    "chosen" ([k] what each fit chose inside it)}}."""
+    x, y = data(name)
+    x = x.reshape(-1, 1)
+    rng = np.random.default_rng(seed)
+    out = {}
+    for spec in method_specs(settings):
+        nll, crps, inside = (np.full(len(y), np.nan) for _ in range(3))
+        seconds, searched, chosen, has_nll = 0.0, [], [], True
+        for train, test in kfold(len(y), settings["folds"], seed):
+            train = rng.permutation(train)       # the validation rows: a random share
+            tuned = tuning.tuned_evaluate(
+                spec, settings["search"], x[train], y[train], x[test], y[test], None,
+                validation_share=settings["validation_share"], seed=seed,
+                coverage_level=settings["coverage"], use_cache=False)
+            evaluation = tuned.evaluation
+            if evaluation.nll is None:
+                has_nll = False
+            else:
+                nll[test] = evaluation.nll
+            crps[test], inside[test] = evaluation.crps, evaluation.inside
+            seconds += evaluation.training_seconds
+            searched.append(tuned.chosen)
+            chosen.extend(evaluation.chosen)
+        out[spec.key] = {"name": evaluation.name, "nll": nll if has_nll else None,
+                         "crps": crps, "inside": inside, "training_seconds": seconds,
+                         "searched": searched, "chosen": chosen}
+    return out
+
+
 def run(settings: dict, progress) -> dict:
     """{dataset: {"n", "methods": {key: {"name", "fold_nll" ([R, k] or None), "fold_crps",
     "coverage" ([R] shares), "example_nll" ([n] or None), "training_seconds" ([R]),
-    "chosen" ([R][k])}}}}."""
-    specs = method_specs(settings)
+    "searched" ([R][k]), "chosen" ([R][k])}}}, "processes": the worker processes}."""
     seeds, folds = settings["seeds"], settings["folds"]
-    done, total = 0, len(settings["datasets"]) * len(seeds)
+    tasks = [(name, seed, settings) for name in settings["datasets"] for seed in seeds]
+    done = []
+
+    def one_more():
+        done.append(1)
+        progress(len(done), len(tasks))
+
+    repeats = results.map_pinned(one_repeat, tasks, one_more)
     out = {}
     for name in settings["datasets"]:
-        x, y = data(name)
-        repeats = []
-        for seed in seeds:
-            repeats.append(report.cross_validated(specs, x, y, folds, seed=seed,
-                                                  coverage_level=settings["coverage"],
-                                                  use_cache=False))
-            done += 1
-            progress(done, total)
+        runs = [r for (task_name, _, _), r in zip(tasks, repeats) if task_name == name]
         methods = {}
-        for spec in specs:
-            runs = [r[spec.key] for r in repeats]
-            nll = None if runs[0].nll is None else np.array([r.nll for r in runs])
-            methods[spec.key] = {
-                "name": runs[0].name,
+        for key, first in runs[0].items():
+            per = [r[key] for r in runs]
+            nll = None if first["nll"] is None else np.array([p["nll"] for p in per])
+            methods[key] = {
+                "name": first["name"],
                 "fold_nll": None if nll is None else fold_means(nll, folds, seeds).tolist(),
-                "fold_crps": fold_means([r.crps for r in runs], folds, seeds).tolist(),
-                "coverage": [float(np.mean(r.inside)) for r in runs],
+                "fold_crps": fold_means([p["crps"] for p in per], folds, seeds).tolist(),
+                "coverage": [float(np.mean(p["inside"])) for p in per],
                 "example_nll": None if nll is None else nll.mean(axis=0).tolist(),
-                "training_seconds": [r.training_seconds for r in runs],
-                "chosen": [r.chosen for r in runs]}
-        out[name] = {"n": len(y), "methods": methods}
+                "training_seconds": [p["training_seconds"] for p in per],
+                "searched": [p["searched"] for p in per],
+                "chosen": [p["chosen"] for p in per]}
+        out[name] = {"n": len(data(name)[1]), "methods": methods}
+    out["processes"] = len(os.sched_getaffinity(0))
     return out
