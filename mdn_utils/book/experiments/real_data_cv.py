@@ -8,9 +8,10 @@ on Old Faithful and the motorcycle data: k-fold cross-validation with k = ``fold
 repeated once per seed in ``seeds`` (seed r splits the rows by ``crossval.kfold(n, k, r)``
 and seeds every fit of that repeat). In each fold a network method is tuned by
 ``tuning.tuned_evaluate`` over the ``search`` values on top of ``budget`` (trained on a
-seeded ``1 - validation_share`` of the fold's training rows, scored on the rest, the best
-trained again on all of them); the test fold is never seen before it is scored. The
-repeats (data set, seed) are independent and spread over the CPUs (``results.map_pinned``).
+random ``1 - validation_share`` of the fold's training rows, the same for every method
+(``search_order``), scored on the rest, the best trained again on all of them); the test
+fold is never seen before it is scored. The repeats (data set, seed) are independent and
+spread over the CPUs (``results.map_pinned``).
 
 Per data set and method the result keeps, for each repeat r and fold j, the mean held-out
 NLL and CRPS of the fold's test pairs (``[R, k]``: the input of
@@ -71,6 +72,13 @@ def data(name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(x, np.float64).reshape(-1), np.asarray(y, np.float64).reshape(-1)
 
 
+def search_order(train_rows: np.ndarray, seed: int, fold: int) -> np.ndarray:
+    """The training rows of fold ``fold`` of repeat ``seed`` in the order the search uses
+    (its validation rows are the last ``validation_share`` of them): a permutation seeded
+    by (seed, fold), the same for every method."""
+    return np.random.default_rng([seed, fold]).permutation(train_rows)
+
+
 def one_repeat(name: str, seed: int, settings: dict) -> dict:
     """One repeat of k-fold cross-validation on data set ``name`` split with ``seed``:
     {method key: {"name", "nll" ([n] held-out, rows in data order, or None), "crps" ([n]),
@@ -78,13 +86,12 @@ def one_repeat(name: str, seed: int, settings: dict) -> dict:
     "chosen" ([k] what each fit chose inside it)}}."""
     x, y = data(name)
     x = x.reshape(-1, 1)
-    rng = np.random.default_rng(seed)
     out = {}
     for spec in method_specs(settings):
         nll, crps, inside = (np.full(len(y), np.nan) for _ in range(3))
         seconds, searched, chosen, has_nll = 0.0, [], [], True
-        for train, test in kfold(len(y), settings["folds"], seed):
-            train = rng.permutation(train)       # the validation rows: a random share
+        for fold, (train, test) in enumerate(kfold(len(y), settings["folds"], seed)):
+            train = search_order(train, seed, fold)
             tuned = tuning.tuned_evaluate(
                 spec, settings["search"], x[train], y[train], x[test], y[test], None,
                 validation_share=settings["validation_share"], seed=seed,
