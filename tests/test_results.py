@@ -115,6 +115,12 @@ def test_map_pinned_keeps_the_order_of_the_tasks_and_pins_each_worker_to_one_cpu
     cpus = results.map_pinned(os.sched_getaffinity, [(0,)] * 4, lambda: done.append(1))
     assert len(done) == 4
     assert all(len(c) == 1 and c <= os.sched_getaffinity(0) for c in cpus)
+    workers = results.map_pinned(os.getpid, [()] * 5, tasks_per_worker=1)   # fresh each time
+    assert len(set(workers)) == 5 and os.getpid() not in workers
+    assert all(len(c) == 1 for c in results.map_pinned(os.sched_getaffinity, [(0,)] * 4,
+                                                        tasks_per_worker=1))
+    with pytest.raises(ValueError, match="tasks_per_worker"):
+        results.map_pinned(pow, tasks, tasks_per_worker=0)
     with pytest.raises(TypeError, match="function must be callable"):
         results.map_pinned("pow", tasks)
 

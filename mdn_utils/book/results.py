@@ -29,6 +29,7 @@ import datetime
 import importlib
 import json
 import multiprocessing
+import multiprocessing.util
 import os
 import pkgutil
 import platform
@@ -37,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from mdn_utils import store
+from mdn_utils import checks, store
 
 EXPERIMENTS_PACKAGE = "mdn_utils.book.experiments"
 RESULTS_DIR = store.PACKAGE_DIR.parent / "book" / "results"
@@ -137,8 +138,11 @@ def run_experiment(name: str, *, smoke: bool = False, progress: bool = True,
 
 
 def _pin_to_one_cpu(cpus) -> None:
-    """Pool initializer: this worker runs on one CPU of the queue ``cpus`` from now on."""
-    os.sched_setaffinity(0, {cpus.get()})
+    """Pool initializer: this worker runs on one CPU of the queue ``cpus`` until it exits,
+    and then gives the CPU back to the queue for the worker that replaces it."""
+    cpu = cpus.get()
+    os.sched_setaffinity(0, {cpu})
+    multiprocessing.util.Finalize(None, cpus.put, args=(cpu,), exitpriority=100)
 
 
 def _numbered_call(task: tuple) -> tuple:
@@ -146,14 +150,20 @@ def _numbered_call(task: tuple) -> tuple:
     return i, function(*arguments)
 
 
-def map_pinned(function, tasks: list, progress=None) -> list:
+def map_pinned(function, tasks: list, progress=None, *, tasks_per_worker: int | None = None
+               ) -> list:
     """``[function(*arguments) for arguments in tasks]``, in the order of ``tasks``, computed
     by one worker process per CPU this process may use, each pinned to its CPU and started
     afresh (a TensorFlow of its own). For independent training runs of an experiment:
     ``function`` must be a module-level function (workers import it by name) whose result
-    depends on its arguments only. ``progress()``, if given, is called after each task."""
+    depends on its arguments only. ``progress()``, if given, is called after each task.
+    ``tasks_per_worker``: a worker that has run this many tasks is replaced by a fresh one
+    (None: never). TensorFlow keeps every function it traced for the life of its process,
+    a few MB per trained model, so tasks that train hundreds of models each need it."""
     if not callable(function):
         raise TypeError(f"function must be callable, got {function!r}")
+    if tasks_per_worker is not None:
+        tasks_per_worker = checks.positive_int("tasks_per_worker", tasks_per_worker)
     numbered = [(i, function, tuple(arguments)) for i, arguments in enumerate(tasks)]
     cpus = sorted(os.sched_getaffinity(0))
     context = multiprocessing.get_context("spawn")
@@ -161,7 +171,8 @@ def map_pinned(function, tasks: list, progress=None) -> list:
     for cpu in cpus:
         queue.put(cpu)
     out = [None] * len(numbered)
-    with context.Pool(len(cpus), initializer=_pin_to_one_cpu, initargs=(queue,)) as pool:
+    with context.Pool(len(cpus), initializer=_pin_to_one_cpu, initargs=(queue,),
+                      maxtasksperchild=tasks_per_worker) as pool:
         for i, value in pool.imap_unordered(_numbered_call, numbered):
             out[i] = value
             if progress is not None:

@@ -6,12 +6,12 @@ pairs drawn with seed s, and the same ``test_pairs`` test pairs (seed ``TEST_SEE
 every method, size and seed. Every method of ``compare.METHODS`` (the kernel estimator as
 ``kde_grid.ValidatedKernelDensity``) is fitted on those n pairs alone, with seed s:
 
-* a network method (one that accepts every setting of ``search``) tries each combination
-  of the ``search`` values on top of ``budget``, trained on the first
-  ``1 - validation_share`` of the n pairs and scored on the rest (mean NLL; mean CRPS for
-  a method without a density), and the best is trained again on all n pairs. A candidate
-  whose training diverges (``train.NonFiniteLoss``) scores +inf (stored as None); if the
-  chosen one diverges when trained on all n pairs, the next best is used
+* a network method (one that accepts every setting of ``search``) is tuned by
+  ``tuning.tuned_evaluate``: each combination of the ``search`` values on top of
+  ``budget`` is trained on the first ``1 - validation_share`` of the n pairs and scored on
+  the rest (mean NLL; mean CRPS for a method without a density), and the best is trained
+  again on all n pairs. A candidate whose training diverges scores +inf (stored as None);
+  if the chosen one diverges when trained on all n pairs, the next best is used
   (``diverged_refits`` counts how many were passed over);
 * the kernel estimator chooses its bandwidths on a validation split of its own inside its
   fit; it is fitted once.
@@ -31,13 +31,12 @@ one worker process each (``results.map_pinned``).
 """
 from __future__ import annotations
 
-import itertools
 import os
 
 import numpy as np
 
 from mdn_utils.book import results
-from mdn_utils.compare import report
+from mdn_utils.compare import report, tuning
 from mdn_utils.compare.kde_grid import ValidatedKernelDensity
 from mdn_utils.diagnostics import scoring
 from mdn_utils.problems import datasets as data
@@ -60,21 +59,9 @@ SMOKE = {
 }
 
 
-def candidates(search: dict) -> list[dict]:
-    """Every combination of the ``search`` values, as settings dicts (in a fixed order)."""
-    names = sorted(search)
-    return [dict(zip(names, values)) for values in itertools.product(*(search[n] for n in names))]
-
-
-def _specs(budget: dict, extra: dict) -> dict[str, report.MethodSpec]:
-    specs = report.method_specs({**budget, **extra}, classes={"kernel_cde": ValidatedKernelDensity})
+def _specs(budget: dict) -> dict[str, report.MethodSpec]:
+    specs = report.method_specs(budget, classes={"kernel_cde": ValidatedKernelDensity})
     return {spec.key: spec for spec in specs}
-
-
-def _validation_score(evaluation: report.Evaluation) -> tuple[str, float]:
-    if evaluation.nll is not None:
-        return "nll", float(np.mean(evaluation.nll))
-    return "crps", float(np.mean(evaluation.crps))
 
 
 def _summary(evaluation: report.Evaluation, pit_x_bins: int) -> dict:
@@ -106,45 +93,16 @@ def one_run(dataset: str, n: int, seed: int, settings: dict) -> dict:
     """Every method on the n pairs of ``seed`` (module docstring): {method key: summary}."""
     x, y = data.sample(dataset, n, seed=seed)
     x_test, y_test = data.sample(dataset, settings["test_pairs"], seed=TEST_SEED)
-    fit_rows = int(round(n * (1 - settings["validation_share"])))
-    level = settings["coverage_level"]
-    tried = candidates(settings["search"])
-    specs_by_candidate = [_specs(settings["budget"], c) for c in tried]
     out = {}
-    for key, spec in _specs(settings["budget"], {}).items():
-        accepted = report.accepted_settings(spec.cls)
-        searched = all(name in accepted for name in settings["search"])
-        entry = {"name": None, "searched": searched}
-        ranked = [None]                     # a method without a search is fitted as it is
-        if searched:
-            scores, score_name = [], None
-            for candidate_specs in specs_by_candidate:
-                try:
-                    validation = report.evaluate(candidate_specs[key], x[:fit_rows],
-                                                 y[:fit_rows], x[fit_rows:], y[fit_rows:],
-                                                 dataset, seed=seed, coverage_level=level)
-                except FloatingPointError:     # training diverged (train.NonFiniteLoss)
-                    scores.append(float("inf"))
-                    continue
-                score_name, value = _validation_score(validation)
-                scores.append(value)
-            finite = np.where(np.isfinite(scores), scores, np.inf)
-            ranked = [int(i) for i in np.argsort(finite, kind="stable")]
-        for diverged, best in enumerate(ranked):
-            final_spec = spec if best is None else specs_by_candidate[best][key]
-            try:
-                evaluation = report.evaluate(final_spec, x, y, x_test, y_test, dataset,
-                                             seed=seed, coverage_level=level)
-                break
-            except FloatingPointError:
-                if diverged == len(ranked) - 1:
-                    raise
-        if searched:
-            entry.update(chosen=tried[best], validation_score=score_name,
-                         validation=[v if np.isfinite(v) else None for v in scores],
-                         diverged_refits=diverged)
-        entry["name"] = evaluation.name
-        out[key] = {**entry, **_summary(evaluation, settings["pit_x_bins"])}
+    for key, spec in _specs(settings["budget"]).items():
+        tuned = tuning.tuned_evaluate(spec, settings["search"], x, y, x_test, y_test, dataset,
+                                      validation_share=settings["validation_share"],
+                                      seed=seed, coverage_level=settings["coverage_level"])
+        entry = {"name": tuned.evaluation.name, "searched": tuned.chosen is not None}
+        if tuned.chosen is not None:
+            entry.update(chosen=tuned.chosen, validation_score=tuned.validation_score,
+                         validation=tuned.validation, diverged_refits=tuned.diverged_refits)
+        out[key] = {**entry, **_summary(tuned.evaluation, settings["pit_x_bins"])}
     return out
 
 
@@ -169,5 +127,5 @@ def run(settings: dict, progress) -> dict:
     for dataset in settings["datasets"]:
         x_test, y_test = data.sample(dataset, settings["test_pairs"], seed=TEST_SEED)
         floor_nll[dataset] = float(-np.mean(data.get_dataset(dataset).log_density(x_test, y_test)))
-    return {"candidates": candidates(settings["search"]), "floor_nll": floor_nll, "runs": runs,
-            "processes": len(os.sched_getaffinity(0))}
+    return {"candidates": tuning.candidates(settings["search"]), "floor_nll": floor_nll,
+            "runs": runs, "processes": len(os.sched_getaffinity(0))}

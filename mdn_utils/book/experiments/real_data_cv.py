@@ -11,7 +11,8 @@ and seeds every fit of that repeat). In each fold a network method is tuned by
 random ``1 - validation_share`` of the fold's training rows, the same for every method
 (``search_order``), scored on the rest, the best trained again on all of them); the test
 fold is never seen before it is scored. The repeats (data set, seed) are independent and
-spread over the CPUs (``results.map_pinned``).
+spread over the CPUs, each in a fresh worker process (``results.map_pinned``; a repeat
+trains hundreds of models).
 
 Per data set and method the result keeps, for each repeat r and fold j, the mean held-out
 NLL and CRPS of the fold's test pairs (``[R, k]``: the input of
@@ -123,7 +124,7 @@ def run(settings: dict, progress) -> dict:
         done.append(1)
         progress(len(done), len(tasks))
 
-    repeats = results.map_pinned(one_repeat, tasks, one_more)
+    repeats = results.map_pinned(one_repeat, tasks, one_more, tasks_per_worker=1)
     out = {}
     for name in settings["datasets"]:
         runs = [r for (task_name, _, _), r in zip(tasks, repeats) if task_name == name]
